@@ -1,0 +1,40 @@
+"""Which scenario kinds exist, and where their schema and experiment live.
+
+A kind is registered by adding one line to ``KINDS``: the schema class (a
+:class:`~auction_sim.scenario.base.ScenarioBase` subclass) and the experiment
+function ``run_point(scenario, seed) -> dict[str, float]``, as import paths so
+nothing heavy is imported until a kind is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = ["KINDS", "PLANNED_KINDS", "schema_for", "experiment_for", "metrics_for"]
+
+KINDS: dict[str, tuple[str, str]] = {
+    "auction": ("auction_sim.scenario.auction:AuctionScenario", "auction_sim.experiments.auction"),
+}
+
+PLANNED_KINDS = ("bargaining", "listing", "double_auction", "pricing", "market")
+"""Kinds of DESIGN §3 that are not implemented yet: rejected with a clear message."""
+
+
+def _load(path: str) -> Any:
+    module, _, attr = path.partition(":")
+    mod = importlib.import_module(module)
+    return getattr(mod, attr) if attr else mod
+
+
+def schema_for(kind: str) -> type:
+    return _load(KINDS[kind][0])
+
+
+def experiment_for(kind: str):
+    """The experiment module of a kind: it has ``METRICS`` and ``run_point``."""
+    return _load(KINDS[kind][1])
+
+
+def metrics_for(kind: str) -> tuple[str, ...]:
+    return tuple(experiment_for(kind).METRICS)
