@@ -1,0 +1,60 @@
+"""auction_sim: auctions and price discovery in technology-transfer markets.
+
+Public API::
+
+    import auction_sim as asim
+    scenario = asim.load_scenario("scenarios/revenue_equivalence.toml", ["replications=10"])
+    results = asim.run(scenario, backend="serial")
+    results.summary()          # per point and metric: mean, stderr, 95 % CI, n
+    results.to_pandas()        # one row per grid point x replication
+    asim.Results.load("out/")  # results written with out=...
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .batch import Results, execute
+from .scenario import Scenario, ScenarioError, load_scenario
+
+__all__ = ["Results", "Scenario", "ScenarioError", "load_scenario", "run", "__version__"]
+
+__version__ = "0.1.0"
+
+
+def run(
+    scenario: Scenario | str | Path,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    overrides: dict[str, Any] | None = None,
+    backend: str = "process",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    out: str | Path | None = None,
+    overwrite: bool = False,
+    progress=None,
+) -> Results:
+    """Run a scenario (a :class:`Scenario` or a TOML path) and return its :class:`Results`.
+
+    ``overrides`` maps dotted keys to values (as ``--set``); ``seed`` replaces the
+    scenario's seed.  See :func:`auction_sim.batch.execute` for the other arguments.
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    ov = dict(overrides or {})
+    if seed is not None:
+        ov["seed"] = seed
+    if ov:
+        scenario = scenario.with_overrides(ov)
+    return execute(
+        scenario,
+        replications=replications,
+        backend=backend,
+        workers=workers,
+        scheduler=scheduler,
+        out=out,
+        overwrite=overwrite,
+        progress=progress,
+    )

@@ -1,0 +1,158 @@
+"""A resumable result store: one Parquet part file per finished task, then ``runs.parquet``.
+
+Layout of an output folder::
+
+    DIR/manifest.json      scenario hash, name, kind (refuses a different scenario)
+    DIR/parts/p{point}_r{rep}.parquet   one row per finished task, written atomically
+    DIR/failures.jsonl     tasks that raised (retried on the next run)
+    DIR/runs.parquet       one row per grid point x replication (point, replication order)
+    DIR/summary.csv        per point and metric: mean, stderr, ci95, n
+    DIR/scenario.toml      the scenario as run
+
+A task's part is written (to a temporary name, then renamed) as soon as it
+finishes, so a crash, ``kill -9`` or Ctrl-C loses at most the tasks in flight;
+running again with the same scenario computes only the missing tasks.  The
+replication count is not part of the scenario hash: asking for more
+replications extends a finished run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..scenario import Scenario
+from .tasks import TaskResult
+
+__all__ = ["ResultStore", "StoreMismatch", "scenario_hash", "runs_table"]
+
+
+class StoreMismatch(RuntimeError):
+    """The output folder holds results of a different scenario."""
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    raw = {k: v for k, v in scenario.raw.items() if k != "replications"}
+    text = json.dumps(raw, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _param_value(v: Any) -> Any:
+    if isinstance(v, dict | list | tuple):
+        return json.dumps(v, sort_keys=True)
+    return v
+
+
+def runs_table(scenario: Scenario, results: list[TaskResult], metrics: list[str]) -> pd.DataFrame:
+    """One row per task: point, replication, seed, the swept parameters, every metric."""
+    params = {p.index: p.params for p in scenario.points}
+    rows = []
+    for r in sorted(results, key=lambda r: r.key):
+        row: dict[str, Any] = {"point": r.point, "replication": r.replication, "seed": scenario.seed}
+        row.update({k: _param_value(v) for k, v in params[r.point].items()})
+        row.update({m: r.metrics.get(m, float("nan")) for m in metrics})
+        rows.append(row)
+    cols = ["point", "replication", "seed", *scenario.sweep, *metrics]
+    df = pd.DataFrame(rows, columns=cols)
+    for k in scenario.sweep:  # a sweep mixing ints and floats is a float column
+        vals = [v for v in df[k] if v is not None]
+        if vals and all(isinstance(v, int | float) and not isinstance(v, bool) for v in vals):
+            if any(isinstance(v, float) for v in vals):
+                df[k] = df[k].astype("float64")
+    return df
+
+
+class ResultStore:
+    """Output folder of a run; see the module docstring for its layout."""
+
+    def __init__(self, root: str | Path, scenario: Scenario, overwrite: bool = False):
+        self.root = Path(root)
+        self.scenario = scenario
+        self.parts = self.root / "parts"
+        self.hash = scenario_hash(scenario)
+        manifest = self.root / "manifest.json"
+        if manifest.exists():
+            old = json.loads(manifest.read_text())
+            if old.get("scenario_hash") != self.hash:
+                if not overwrite:
+                    raise StoreMismatch(
+                        f"{self.root} holds results of a different scenario"
+                        f" ({old.get('scenario')!r}, kind {old.get('kind')!r});"
+                        " choose another --out folder or pass --overwrite"
+                    )
+                self._clear()
+        self.parts.mkdir(parents=True, exist_ok=True)
+        manifest.write_text(
+            json.dumps(
+                {
+                    "format": 1,
+                    "scenario_hash": self.hash,
+                    "scenario": scenario.name,
+                    "kind": scenario.kind,
+                    "seed": scenario.seed,
+                },
+                indent=2,
+            )
+        )
+        (self.root / "scenario.toml").write_text(scenario.to_toml())
+
+    def _clear(self) -> None:
+        for f in self.parts.glob("*.parquet"):
+            f.unlink()
+        for name in ("runs.parquet", "summary.csv", "failures.jsonl", "manifest.json"):
+            (self.root / name).unlink(missing_ok=True)
+
+    def _part(self, point: int, rep: int) -> Path:
+        return self.parts / f"p{point:06d}_r{rep:07d}.parquet"
+
+    def done(self) -> set[tuple[int, int]]:
+        """Keys (point, replication) of tasks already stored."""
+        keys = set()
+        for f in self.parts.glob("p*_r*.parquet"):
+            p, r = f.stem[1:].split("_r")
+            keys.add((int(p), int(r)))
+        return keys
+
+    def write(self, result: TaskResult) -> None:
+        """Store one finished task atomically (temp file + rename)."""
+        row = {"point": result.point, "replication": result.replication, **result.metrics}
+        row["_seconds"] = result.seconds
+        final = self._part(result.point, result.replication)
+        tmp = final.with_suffix(f".tmp{os.getpid()}")
+        pq.write_table(pa.Table.from_pylist([row]), tmp)
+        os.replace(tmp, final)
+
+    def read(self, keys: set[tuple[int, int]]) -> list[TaskResult]:
+        out = []
+        for p, r in sorted(keys):
+            row = pq.read_table(self._part(p, r)).to_pylist()[0]
+            secs = row.pop("_seconds", 0.0)
+            row.pop("point"), row.pop("replication")
+            out.append(TaskResult(p, r, row, secs))
+        return out
+
+    def record_failures(self, failures: list[TaskResult]) -> None:
+        path = self.root / "failures.jsonl"
+        if not failures:
+            path.unlink(missing_ok=True)
+            return
+        with path.open("w") as fh:
+            for f in failures:
+                fh.write(
+                    json.dumps({"point": f.point, "replication": f.replication, "error": f.error})
+                    + "\n"
+                )
+
+    def finalize(self, runs: pd.DataFrame, summary: pd.DataFrame) -> None:
+        """Write ``runs.parquet`` and ``summary.csv`` (atomically)."""
+        tmp = self.root / "runs.parquet.tmp"
+        runs.to_parquet(tmp, index=False)
+        os.replace(tmp, self.root / "runs.parquet")
+        summary.to_csv(self.root / "summary.csv", index=False)

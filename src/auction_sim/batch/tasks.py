@@ -1,0 +1,67 @@
+"""Tasks: one (grid point, replication) of a scenario, carrying its own seed."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..rng import task_seed
+from ..scenario import Scenario, ScenarioBase, experiment_for
+
+__all__ = ["Task", "TaskResult", "make_tasks", "run_task"]
+
+
+@dataclass(frozen=True)
+class Task:
+    """An independent unit of work; picklable, so it can run on any worker."""
+
+    point: int
+    replication: int
+    params: dict[str, Any]
+    scenario: ScenarioBase
+    seed: np.random.SeedSequence
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return self.point, self.replication
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """Metrics of one task, or the error it raised."""
+
+    point: int
+    replication: int
+    metrics: dict[str, float]
+    seconds: float
+    error: str | None = None
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return self.point, self.replication
+
+
+def make_tasks(scenario: Scenario, replications: int | None = None) -> list[Task]:
+    """Every (grid point, replication) task, point-major, with its seed from the seed tree."""
+    reps = scenario.replications if replications is None else int(replications)
+    return [
+        Task(p.index, r, p.params, p.scenario, task_seed(scenario.seed, p.params, r))
+        for p in scenario.points
+        for r in range(reps)
+    ]
+
+
+def run_task(task: Task) -> TaskResult:
+    """Run one task; an exception becomes a recorded error, not a crash of the run."""
+    start = time.perf_counter()
+    try:
+        metrics = experiment_for(task.scenario.kind).run_point(task.scenario, task.seed)
+        metrics = {k: float(v) for k, v in metrics.items()}
+        return TaskResult(task.point, task.replication, metrics, time.perf_counter() - start)
+    except Exception as exc:  # noqa: BLE001 - recorded and reported by the runner
+        err = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"
+        return TaskResult(task.point, task.replication, {}, time.perf_counter() - start, err)

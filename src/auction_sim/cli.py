@@ -1,0 +1,224 @@
+"""The ``auction-sim`` command: run, validate (DESIGN §4).
+
+Exit status: 0 done; 2 bad scenario or bad arguments (a message, no traceback);
+1 failure while running.  With ``--json`` exactly one JSON object goes to stdout;
+progress and logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from .batch import Results, RunInterrupted, StoreMismatch, execute
+from .batch.backends import BACKENDS
+from .scenario import Scenario, ScenarioError, load_scenario
+
+__all__ = ["main", "build_parser"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own errors: exit 2, no traceback
+        self.print_usage(sys.stderr)
+        print(f"auction-sim: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, found {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, found {text!r}")
+    return v
+
+
+def _seed(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a non-negative integer, found {text!r}"
+        ) from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, found {text!r}")
+    return v
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="auction-sim",
+        description="Simulate auctions and price discovery in technology-transfer markets.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    r = sub.add_parser("run", help="run a scenario (grid x replications) and summarise it")
+    r.add_argument("scenario", help="scenario TOML file")
+    r.add_argument("--reps", type=_positive_int, help="replications per grid point")
+    r.add_argument("--seed", type=_seed, help="root seed (replaces the scenario's seed)")
+    r.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a dotted key; VALUE is a TOML value (repeatable)",
+    )
+    r.add_argument("--out", help="output folder (runs.parquet, summary.csv, scenario.toml)")
+    r.add_argument(
+        "--overwrite", action="store_true", help="replace results of another scenario in --out"
+    )
+    r.add_argument("--backend", choices=BACKENDS, default="process", help="where tasks run")
+    r.add_argument("--workers", type=_positive_int, help="worker processes (default: all cores)")
+    r.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
+    r.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+
+    v = sub.add_parser("validate", help="check a scenario file and show its grid")
+    v.add_argument("scenario", help="scenario TOML file")
+    v.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    return p
+
+
+def _fmt(x: float | None, se: float | None = None) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    s = f"{x:.4g}"
+    if se is not None and not (isinstance(se, float) and math.isnan(se)):
+        s += f" ± {se:.1g}"
+    return s
+
+
+def _print_table(results: Results, console: Console) -> None:
+    data = results.to_json_dict()
+    table = Table(
+        title=f"{data['scenario']} ({data['kind']}, seed {data['seed']},"
+        f" {data['replications']} replications; mean ± stderr)"
+    )
+    for p in results.params:
+        table.add_column(p)
+    for m in results.metrics:
+        table.add_column(m, justify="right")
+    for pt in data["points"]:
+        cells = [str(pt["params"][p]) for p in results.params]
+        cells += [_fmt(pt["metrics"][m]["mean"], pt["metrics"][m]["stderr"]) for m in results.metrics]
+        table.add_row(*cells)
+    console.print(table)
+
+
+def _load(args, err: Console) -> Scenario:
+    overrides = list(args.overrides)
+    if getattr(args, "seed", None) is not None:
+        overrides.append(f"seed={args.seed}")
+    return load_scenario(args.scenario, overrides)
+
+
+def _run(args, out: Console, err: Console) -> int:
+    scenario = _load(args, err)
+    if args.backend != "dask" and args.scheduler:
+        raise ScenarioError("--scheduler", None, "needs --backend dask")
+    show = not args.no_progress
+    progress = Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        console=err,
+        disable=not show,
+        transient=False,
+    )
+    with progress:
+        bar = progress.add_task(f"{scenario.name}", total=None)
+
+        def tick(done: int, total: int) -> None:
+            progress.update(bar, completed=done, total=total)
+
+        try:
+            results = execute(
+                scenario,
+                replications=args.reps,
+                backend=args.backend,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                out=args.out,
+                overwrite=args.overwrite,
+                progress=tick,
+            )
+        except StoreMismatch as exc:
+            err.print(f"auction-sim: {exc}", markup=False, highlight=False)
+            return 2
+        except RunInterrupted as exc:
+            err.print(f"auction-sim: {exc}", markup=False, highlight=False)
+            return 1
+    if args.json:
+        sys.stdout.write(results.to_json() + "\n")
+    else:
+        _print_table(results, out)
+        if args.out:
+            out.print(f"results in {args.out}", markup=False, highlight=False)
+    if results.failures:
+        err.print(
+            f"auction-sim: {len(results.failures)} task(s) failed:", markup=False, highlight=False
+        )
+        for f in results.failures[:10]:
+            first = (f["error"] or "").splitlines()[0]
+            err.print(
+                f"  point {f['point']} replication {f['replication']}: {first}",
+                markup=False,
+                highlight=False,
+            )
+        return 1
+    return 0
+
+
+def _validate(args, out: Console, err: Console) -> int:
+    s = _load(args, err)
+    n = len(s.points)
+    out.print(
+        f"{s.source}: ok — kind {s.kind}, {n} grid point{'s' if n != 1 else ''}"
+        f" x {s.replications} replication{'s' if s.replications != 1 else ''}"
+        f" = {n * s.replications} tasks",
+        markup=False,
+        highlight=False,
+    )
+    for k, vals in s.sweep.items():
+        out.print(f"  sweep {k}: {vals}", markup=False, highlight=False)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``auction-sim``; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    out = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 160)
+    err = Console(file=sys.stderr, soft_wrap=True)
+    try:
+        if args.command == "run":
+            return _run(args, out, err)
+        if args.command == "validate":
+            return _validate(args, out, err)
+    except ScenarioError as exc:
+        err.print(f"auction-sim: {exc}", markup=False, highlight=False)
+        return 2
+    except KeyboardInterrupt:
+        err.print("auction-sim: interrupted", markup=False, highlight=False)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - a failure while running: status 1, short message
+        err.print(f"auction-sim: failed: {type(exc).__name__}: {exc}", markup=False)
+        return 1
+    return 2

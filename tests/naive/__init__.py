@@ -1,0 +1,1 @@
+"""Slow, obviously-correct NumPy/Python twins of every numba kernel (one module per core module)."""
