@@ -124,7 +124,11 @@ def _read_toml(path: Path) -> dict:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(file, None, f"TOML syntax error: {exc}") from None
+        msg = str(exc)
+        if "line" not in msg:  # tomllib says "at end of document" without a position
+            lines = text.splitlines() or [""]
+            msg += f" (line {len(lines)}, column {len(lines[-1]) + 1})"
+        raise ScenarioError(file, None, f"TOML syntax error: {msg}") from None
 
 
 def parse_override(text: str) -> tuple[str, Any]:
