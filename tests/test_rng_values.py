@@ -11,9 +11,10 @@ from auction_sim.values import Beta, Constant, Exponential, LogNormal, Normal, U
 def test_task_seed_depends_only_on_coordinates():
     a = seedtree.task_seed(5, {"x": 1}, 3)
     b = seedtree.task_seed(5, {"x": 1}, 3)
-    assert seedtree.stream(a, "values").random(4).tolist() == seedtree.stream(b, "values").random(
-        4
-    ).tolist()
+    assert (
+        seedtree.stream(a, "values").random(4).tolist()
+        == seedtree.stream(b, "values").random(4).tolist()
+    )
     # different point, replication, stream or root seed -> different numbers
     base = seedtree.stream(a, "values").random(4)
     for other in (

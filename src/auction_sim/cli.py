@@ -115,7 +115,8 @@ def _print_table(results: Results, console: Console) -> None:
         table.add_column(m, justify="right")
     for pt in data["points"]:
         cells = [str(pt["params"][p]) for p in results.params]
-        cells += [_fmt(pt["metrics"][m]["mean"], pt["metrics"][m]["stderr"]) for m in results.metrics]
+        stats = pt["metrics"]
+        cells += [_fmt(stats[m]["mean"], stats[m]["stderr"]) for m in results.metrics]
         table.add_row(*cells)
     console.print(table)
 

@@ -193,4 +193,3 @@ def draw_values(dist: _Dist, rng: np.random.Generator, shape: tuple[int, ...]) -
     out = np.asarray(dist.draw(rng, shape), dtype=np.float64)
     assert out.shape == tuple(shape)
     return out
-

@@ -31,7 +31,11 @@ def test_json_schema():
         assert set(pt) == {"params", "metrics"}
         assert set(pt["params"]) == {"auction.format", "auction.bidders"}
         assert set(pt["metrics"]) == {
-            "revenue", "efficiency", "sale_rate", "bidder_surplus", "price_to_value"
+            "revenue",
+            "efficiency",
+            "sale_rate",
+            "bidder_surplus",
+            "price_to_value",
         }
         for stats in pt["metrics"].values():
             assert set(stats) == {"mean", "stderr", "n"} and stats["n"] == 3
@@ -58,8 +62,19 @@ def test_out_folder(tmp_path):
     # a different scenario in the same folder is refused, unless --overwrite
     proc = cli("run", SCEN, "--out", str(out), "--set", "auction.reserve=0.2", *SMALL, check=2)
     assert "different scenario" in proc.stderr and "Traceback" not in proc.stderr
-    cli("run", SCEN, "--out", str(out), "--set", "auction.reserve=0.2", "--overwrite",
-        "--backend", "serial", *SMALL, check=0)
+    cli(
+        "run",
+        SCEN,
+        "--out",
+        str(out),
+        "--set",
+        "auction.reserve=0.2",
+        "--overwrite",
+        "--backend",
+        "serial",
+        *SMALL,
+        check=0,
+    )
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from naive.clearing import clear_sealed as naive_clear
 
 from auction_sim.core.clearing import FIRST_PRICE, SECOND_PRICE, clear_sealed
+from naive.clearing import clear_sealed as naive_clear
 
 RULES = [FIRST_PRICE, SECOND_PRICE]
 

@@ -55,7 +55,8 @@ def runs_table(scenario: Scenario, results: list[TaskResult], metrics: list[str]
     params = {p.index: p.params for p in scenario.points}
     rows = []
     for r in sorted(results, key=lambda r: r.key):
-        row: dict[str, Any] = {"point": r.point, "replication": r.replication, "seed": scenario.seed}
+        row: dict[str, Any] = {"point": r.point, "replication": r.replication}
+        row["seed"] = scenario.seed
         row.update({k: _param_value(v) for k, v in params[r.point].items()})
         row.update({m: r.metrics.get(m, float("nan")) for m in metrics})
         rows.append(row)

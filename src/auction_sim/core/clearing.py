@@ -160,9 +160,7 @@ def clear_sealed(
         raise ValueError("reserve must not be NaN")
     n = bids.shape[0]
     if out is None:
-        out = ClearingResult(
-            np.empty(n, np.int64), np.empty(n), np.empty(n), np.empty(n)
-        )
+        out = ClearingResult(np.empty(n, np.int64), np.empty(n), np.empty(n), np.empty(n))
     if parallel is None:
         parallel = bids.size >= _PARALLEL_MIN_BIDS
     kernel = _clear_parallel if parallel else _clear_serial

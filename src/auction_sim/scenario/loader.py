@@ -144,9 +144,7 @@ def parse_override(text: str) -> tuple[str, Any]:
         if value and all(c.isalnum() or c in "_-." for c in value):
             parsed = value  # bare word, e.g. --set auction.format=second_price
         else:
-            raise ScenarioError(
-                "--set", key, f"expected a TOML value, found {value!r}"
-            ) from None
+            raise ScenarioError("--set", key, f"expected a TOML value, found {value!r}") from None
     return key, parsed
 
 
@@ -399,7 +397,9 @@ def scenario_from_dict(raw: dict, source: str = "<dict>") -> Scenario:
         _check_sweep_path(schema, path, file)
         if not isinstance(values, list) or not values:
             raise ScenarioError(
-                file, f"sweep.{path}", f"expected a non-empty array of values, found {_found(values)}"
+                file,
+                f"sweep.{path}",
+                f"expected a non-empty array of values, found {_found(values)}",
             )
     points = _expand(schema, base, sweep, file)
     raw_out = dict(raw)
