@@ -1,3 +1,6 @@
+"""``python -m auction_sim`` runs the ``auction-sim`` command."""
+
 from .cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":
+    raise SystemExit(main())
