@@ -1,0 +1,174 @@
+"""The Dask backend: same numbers as serial, survives a dying worker, fails fast when unreachable.
+
+Cluster tests use ``AUCTION_SIM_TEST_SCHEDULER`` (set by ``.ci/run``: a ``dask scheduler`` and
+``dask worker`` started as separate processes) or, without it, start such a pair themselves on
+127.0.0.1.  The worker-kill test always uses its own LocalCluster so it disturbs nobody.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+import auction_sim as asim
+
+distributed = pytest.importorskip("distributed")
+
+from auction_sim.batch.dask_backend import BackendError, DaskBackend  # noqa: E402
+from auction_sim.batch.tasks import make_tasks  # noqa: E402
+
+SCEN = "scenarios/revenue_equivalence.toml"
+SMALL = {"auction.auctions": 2000}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def serial_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("serial")
+    asim.run(SCEN, replications=2, overrides=SMALL, backend="serial", out=out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def scheduler_address():
+    """A scheduler and two one-thread workers as separate processes on 127.0.0.1."""
+    env = os.environ.get("AUCTION_SIM_TEST_SCHEDULER")
+    if env:
+        yield env
+        return
+    port = _free_port()
+    addr = f"tcp://127.0.0.1:{port}"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    sched = subprocess.Popen(
+        [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", str(port)]
+        + ["--no-dashboard"],
+        **quiet,
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "dask", "worker", addr, "--nworkers", "2", "--nthreads", "1"]
+        + ["--no-dashboard", "--host", "127.0.0.1"],
+        **quiet,
+    )
+    try:
+        client = None
+        deadline = time.monotonic() + 60
+        while client is None:
+            try:
+                client = distributed.Client(addr, timeout=2, set_as_default=False)
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        client.wait_for_workers(2, timeout=60)
+        client.close()
+        yield addr
+    finally:
+        for proc in (worker, sched):
+            proc.terminate()
+        for proc in (worker, sched):
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def test_local_cluster_matches_serial(serial_dir, tmp_path):
+    asim.run(SCEN, replications=2, overrides=SMALL, backend="dask", workers=2, out=tmp_path)
+    a = pd.read_parquet(serial_dir / "runs.parquet")
+    b = pd.read_parquet(tmp_path / "runs.parquet")
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    assert (serial_dir / "runs.parquet").read_bytes() == (tmp_path / "runs.parquet").read_bytes()
+
+
+def test_cli_on_separate_scheduler_and_workers_matches_serial(
+    serial_dir, scheduler_address, tmp_path
+):
+    out = tmp_path / "o"
+    proc = subprocess.run(
+        [sys.executable, "-m", "auction_sim", "run", SCEN, "--reps", "2", "--no-progress"]
+        + ["--set", "auction.auctions=2000", "--out", str(out)]
+        + ["--backend", "dask", "--scheduler", scheduler_address],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (serial_dir / "runs.parquet").read_bytes() == (out / "runs.parquet").read_bytes()
+
+
+def test_worker_killed_mid_run_still_completes_with_identical_results():
+    scenario = asim.load_scenario(SCEN, ["auction.auctions=200000"])
+    tasks = make_tasks(scenario, 3)  # 24 tasks of ~50 ms
+    expected = asim.run(scenario, replications=3, backend="serial").runs
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+    )
+    watcher = distributed.Client(cluster, set_as_default=False)
+    backend = DaskBackend(scheduler=cluster.scheduler_address, window=12)
+    try:
+        got, killed = [], None
+        for res in backend.map(tasks):
+            got.append(res)
+            if killed is None:
+                # Kill the worker that holds the most tasks right now, as a crash would.
+                processing = watcher.processing()
+                addr = max(processing, key=lambda a: len(processing[a]))
+                assert processing[addr], "no task in flight to lose"
+                pid = watcher.run(os.getpid, workers=[addr])[addr]
+                os.kill(pid, signal.SIGKILL)
+                killed = pid
+        assert killed is not None
+    finally:
+        backend.close()
+        watcher.close()
+        cluster.close()
+    assert all(r.error is None for r in got), [r.error for r in got if r.error]
+    assert sorted(r.key for r in got) == sorted(t.key for t in tasks)  # nothing lost or doubled
+    from auction_sim.batch.store import runs_table
+    from auction_sim.scenario import metrics_for
+
+    runs = runs_table(scenario, got, list(metrics_for("auction")))
+    pd.testing.assert_frame_equal(expected, runs, check_exact=True)
+
+
+def test_unreachable_scheduler_fails_fast_with_a_clear_message():
+    addr = f"tcp://127.0.0.1:{_free_port()}"
+    scenario = asim.load_scenario(SCEN, ["auction.auctions=100"])
+    backend = DaskBackend(scheduler=addr, timeout=1)
+    start = time.monotonic()
+    with pytest.raises(BackendError, match="cannot reach the Dask scheduler"):
+        list(backend.map(make_tasks(scenario, 1)))
+    assert time.monotonic() - start < 15
+    backend.close()
+
+
+def test_cli_unreachable_scheduler_exits_1_without_traceback(tmp_path):
+    addr = f"tcp://127.0.0.1:{_free_port()}"
+    proc = subprocess.run(
+        [sys.executable, "-m", "auction_sim", "run", SCEN, "--reps", "1", "--no-progress"]
+        + ["--set", "auction.auctions=100", "--backend", "dask", "--scheduler", addr],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "AUCTION_SIM_DASK_TIMEOUT": "1"},
+    )
+    assert proc.returncode == 1
+    assert "cannot reach the Dask scheduler" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_too_many_local_workers_are_capped_with_a_warning(capsys):
+    cores = os.cpu_count() or 1
+    backend = DaskBackend(workers=cores + 3)
+    assert backend.workers == cores
+    assert "warning" in capsys.readouterr().err
