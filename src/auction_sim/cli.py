@@ -147,7 +147,17 @@ def _run(args, out: Console, err: Console) -> int:
     with progress:
         bar = progress.add_task(f"{scenario.name}", total=None)
 
+        started = []
+
         def tick(done: int, total: int) -> None:
+            if not started:  # the first call: what the output folder already holds
+                started.append(done)
+                if done:
+                    err.print(
+                        f"resuming: {done} of {total} tasks already in {args.out}",
+                        markup=False,
+                        highlight=False,
+                    )
             progress.update(bar, completed=done, total=total)
 
         try:

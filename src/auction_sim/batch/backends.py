@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -32,7 +36,18 @@ class SerialBackend:
         pass
 
 
+def _exit_with_parent(parent: int) -> None:
+    # A pool worker whose parent was killed (kill -9, OOM) would wait for work forever.
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
 def _init_worker(threads: int) -> None:
+    # Ctrl-C reaches the whole process group: the parent stops the pool and keeps
+    # what finished; workers ignore it instead of printing tracebacks.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     # Split the cores between workers so numba's threads do not oversubscribe them.
     os.environ["NUMBA_NUM_THREADS"] = str(threads)
     try:
@@ -56,6 +71,12 @@ class ProcessBackend:
 
     def __init__(self, workers: int | None = None):
         cores = os.cpu_count() or 1
+        if workers is not None and int(workers) > cores:
+            print(
+                f"auction-sim: warning: {workers} workers requested, {cores} cores; using {cores}",
+                file=sys.stderr,
+            )
+            workers = cores
         self.workers = max(1, int(workers or cores))
         self.threads = max(1, cores // self.workers)
         self._pool: ProcessPoolExecutor | None = None

@@ -70,6 +70,13 @@ def runs_table(scenario: Scenario, results: list[TaskResult], metrics: list[str]
     return df
 
 
+def _write_text(path: Path, text: str) -> None:
+    """Write a small file atomically (temp file + rename)."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
 class ResultStore:
     """Output folder of a run; see the module docstring for its layout."""
 
@@ -80,17 +87,26 @@ class ResultStore:
         self.hash = scenario_hash(scenario)
         manifest = self.root / "manifest.json"
         if manifest.exists():
-            old = json.loads(manifest.read_text())
+            try:
+                old = json.loads(manifest.read_text())
+            except (OSError, ValueError):
+                old = {"scenario": "unreadable manifest.json"}
             if old.get("scenario_hash") != self.hash:
                 if not overwrite:
                     raise StoreMismatch(
                         f"{self.root} holds results of a different scenario"
-                        f" ({old.get('scenario')!r}, kind {old.get('kind')!r});"
-                        " choose another --out folder or pass --overwrite"
+                        f" ({old.get('scenario')!r}, kind {old.get('kind')!r},"
+                        f" seed {old.get('seed')!r}; this run: {scenario.name!r},"
+                        f" kind {scenario.kind!r}, seed {scenario.seed!r}, and any"
+                        " other setting may differ); choose another --out folder"
+                        " or pass --overwrite to replace them"
                     )
                 self._clear()
         self.parts.mkdir(parents=True, exist_ok=True)
-        manifest.write_text(
+        for stale in self.parts.glob("*.tmp*"):  # a write cut short by a crash
+            stale.unlink(missing_ok=True)
+        _write_text(
+            manifest,
             json.dumps(
                 {
                     "format": 1,
@@ -100,9 +116,9 @@ class ResultStore:
                     "seed": scenario.seed,
                 },
                 indent=2,
-            )
+            ),
         )
-        (self.root / "scenario.toml").write_text(scenario.to_toml())
+        _write_text(self.root / "scenario.toml", scenario.to_toml())
 
     def _clear(self) -> None:
         for f in self.parts.glob("*.parquet"):
@@ -114,11 +130,17 @@ class ResultStore:
         return self.parts / f"p{point:06d}_r{rep:07d}.parquet"
 
     def done(self) -> set[tuple[int, int]]:
-        """Keys (point, replication) of tasks already stored."""
+        """Keys (point, replication) of tasks already stored (readable part files)."""
         keys = set()
         for f in self.parts.glob("p*_r*.parquet"):
-            p, r = f.stem[1:].split("_r")
-            keys.add((int(p), int(r)))
+            try:
+                p, r = f.stem[1:].split("_r")
+                key = (int(p), int(r))
+                pq.read_metadata(f)  # a damaged part (e.g. a disk-full write) is redone
+            except Exception:  # noqa: BLE001 - anything unreadable is recomputed
+                f.unlink(missing_ok=True)
+                continue
+            keys.add(key)
         return keys
 
     def write(self, result: TaskResult) -> None:
@@ -156,4 +178,4 @@ class ResultStore:
         tmp = self.root / "runs.parquet.tmp"
         runs.to_parquet(tmp, index=False)
         os.replace(tmp, self.root / "runs.parquet")
-        summary.to_csv(self.root / "summary.csv", index=False)
+        _write_text(self.root / "summary.csv", summary.to_csv(index=False))
