@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from naive import orderbook as naive
 
 from auction_sim.core import orderbook as ob
 from auction_sim.core.orderbook import BUY, CANCEL, LIMIT, MARKET, SELL, OrderBook
+from naive import orderbook as naive
 
 PMIN, TICK, NT = 10.0, 0.5, 41
 

@@ -36,10 +36,10 @@ array to numba): a header, then the price levels ``(n_ticks, 6)`` (head, tail an
 total quantity per side), the order slots ``(capacity, 8)`` (id, owner, quantity,
 tick, side, next, prev, padding: one cache line per order; doubly linked FIFO lists
 per level, freed slots on a free list), the id -> slot map ``(id_capacity,)`` and
-the fill buffer of the last submission ``(fill_capacity, 6)``.  Kernels never allocate: when a region is too
-small they return a ``_GROW_*`` code before changing anything and the Python
-wrapper enlarges ``mem`` and retries.  About 64 bytes per resting order plus
-8 bytes per order id ever issued.
+the fill buffer of the last submission ``(fill_capacity, 6)``.  Kernels never
+allocate: when a region is too small they return a ``_GROW_*`` code before
+changing anything, and the Python wrapper enlarges ``mem`` and retries.  About
+64 bytes per resting order plus 8 bytes per order id ever issued.
 """
 
 from __future__ import annotations
@@ -440,7 +440,7 @@ def cancel_all(mem):
 
 @njit(cache=True)
 def _resting(mem, out):
-    """Resting orders in priority order into ``out`` (shape ``(5, n)``: id, owner, side, tick, qty)."""
+    """Resting orders in priority order into ``out`` ``(5, n)``: id, owner, side, tick, qty."""
     lv, sl, _, _ = _views(mem)
     k = 0
     nt = mem[_H_NT]
