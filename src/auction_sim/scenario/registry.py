@@ -15,9 +15,14 @@ __all__ = ["KINDS", "PLANNED_KINDS", "schema_for", "experiment_for", "metrics_fo
 
 KINDS: dict[str, tuple[str, str]] = {
     "auction": ("auction_sim.scenario.auction:AuctionScenario", "auction_sim.experiments.auction"),
+    "bargaining": (
+        "auction_sim.scenario.bargaining:BargainingScenario",
+        "auction_sim.experiments.bargaining",
+    ),
+    "listing": ("auction_sim.scenario.listing:ListingScenario", "auction_sim.experiments.listing"),
 }
 
-PLANNED_KINDS = ("bargaining", "listing", "double_auction", "pricing", "market")
+PLANNED_KINDS = ("double_auction", "pricing", "market")
 """Kinds of DESIGN §3 that are not implemented yet: rejected with a clear message."""
 
 

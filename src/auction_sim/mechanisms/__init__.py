@@ -1,0 +1,1 @@
+"""Mechanisms: the trading rules (auctions, negotiated pricing, listed trade), built on core/."""
