@@ -8,6 +8,7 @@ Public API::
     results.summary()          # per point and metric: mean, stderr, 95 % CI, n
     results.to_pandas()        # one row per grid point x replication
     asim.Results.load("out/")  # results written with out=...
+    asim.report.sweep_figure(results, "auction.bidders", "revenue")  # matplotlib Figure
 """
 
 from __future__ import annotations
@@ -21,6 +22,15 @@ from .scenario import Scenario, ScenarioError, load_scenario
 __all__ = ["Results", "Scenario", "ScenarioError", "load_scenario", "run", "__version__"]
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # ``asim.report`` (figure helpers, HTML report) imports matplotlib only when used.
+    if name == "report":
+        import importlib
+
+        return importlib.import_module(".report", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def run(

@@ -1,4 +1,4 @@
-"""The ``auction-sim`` command: run, validate (DESIGN §4).
+"""The ``auction-sim`` command: run, validate, report (DESIGN §4).
 
 Exit status: 0 done; 2 bad scenario or bad arguments (a message, no traceback);
 1 failure while running.  With ``--json`` exactly one JSON object goes to stdout;
@@ -91,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check a scenario file and show its grid")
     v.add_argument("scenario", help="scenario TOML file")
     v.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+
+    rep = sub.add_parser(
+        "report", help="write an HTML report (figures, summary, scenario) of a result folder"
+    )
+    rep.add_argument("directory", metavar="DIR", help="a folder written by `run --out DIR`")
+    rep.add_argument("--out", help="HTML file to write (default: DIR/report.html)")
     return p
 
 
@@ -141,7 +147,7 @@ def _run(args, out: Console, err: Console) -> int:
         TextColumn("eta"),
         TimeRemainingColumn(),
         console=err,
-        disable=not show,
+        disable=not show or not err.is_terminal,  # quiet when stderr is a file or pipe
         transient=False,
     )
     with progress:
@@ -213,6 +219,30 @@ def _validate(args, out: Console, err: Console) -> int:
     return 0
 
 
+def _report(args, out: Console, err: Console) -> int:
+    from pathlib import Path
+
+    d = Path(args.directory)
+    if not (d / "runs.parquet").is_file() or not (d / "scenario.toml").is_file():
+        hint = (
+            "; the run did not finish: run the same command again to complete it"
+            if (d / "manifest.json").is_file()
+            else ""
+        )
+        err.print(
+            f"auction-sim: {d}: no finished results here (expected runs.parquet and"
+            f" scenario.toml written by `auction-sim run --out {d}`){hint}",
+            markup=False,
+            highlight=False,
+        )
+        return 2
+    from .report import build_report  # matplotlib: imported only for reports
+
+    path = build_report(d, args.out)
+    out.print(f"report: {path} (figures in {d / 'figures'})", markup=False, highlight=False)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``auction-sim``; returns the exit status."""
     args = build_parser().parse_args(argv)
@@ -223,6 +253,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args, out, err)
         if args.command == "validate":
             return _validate(args, out, err)
+        if args.command == "report":
+            return _report(args, out, err)
     except ScenarioError as exc:
         err.print(f"auction-sim: {exc}", markup=False, highlight=False)
         return 2

@@ -1,0 +1,137 @@
+"""``auction-sim report DIR``: figures per swept parameter and metric, one self-contained page."""
+
+import base64
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+import auction_sim as asim
+from auction_sim.report import (
+    TIMESERIES_FILE,
+    build_report,
+    sweep_figure,
+    sweep_figures,
+    timeseries_figures,
+)
+from test_scenario_catalogue import SCENARIOS, TINY  # tests/ is on sys.path (conftest)
+
+METRICS = ["revenue", "efficiency", "sale_rate", "bidder_surplus", "price_to_value"]
+PARAMS = ["auction.format", "auction.bidders"]
+
+
+def test_one_png_per_swept_parameter_and_metric(run_dir, report_page):
+    names = sorted(p.name for p in (run_dir / "figures").glob("*.png"))
+    assert names == sorted(f"{m}__{p}.png" for m in METRICS for p in PARAMS)
+    for p in (run_dir / "figures").glob("*.png"):
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_page_is_self_contained_with_figures_table_and_scenario(run_dir, report_page):
+    page = report_page.read_text()
+    assert report_page == run_dir / "report.html"
+    imgs = re.findall(r'<img [^>]*src="([^"]+)"', page)
+    assert len(imgs) == len(METRICS) * len(PARAMS)
+    assert all(src.startswith("data:image/png;base64,") for src in imgs)
+    png = base64.b64decode(imgs[0].split(",", 1)[1])
+    assert png[:4] == b"\x89PNG"
+    # Nothing is fetched from elsewhere: no external src/href, no script.
+    assert not re.search(r'(src|href)="(?!data:)', page)
+    assert "<script" not in page
+    # The summary table: every point and metric; the scenario as run.
+    assert page.count("<tr>") == 1 + 8
+    assert all(m in page for m in METRICS)
+    assert "[sweep]" in page and "revenue_equivalence" in page
+    assert "auction.auctions = 2000" in page or "auctions = 2000" in page
+
+
+def test_figure_has_one_line_per_other_swept_value_and_ci_bars(run_dir):
+    res = asim.Results.load(run_dir)
+    fig = sweep_figure(res, "auction.bidders", "revenue")
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "auction.bidders" and ax.get_ylabel() == "revenue"
+    assert len(ax.containers) == 2  # first_price and second_price, each an errorbar
+    summ = res.summary()
+    fp = summ[(summ["metric"] == "revenue") & (summ["auction.format"] == "first_price")]
+    line = ax.containers[0].lines[0]
+    np.testing.assert_allclose(line.get_ydata(), fp["mean"].to_numpy())
+    segs = ax.containers[0].lines[2][0].get_segments()  # the CI bars
+    np.testing.assert_allclose([s[0][1] for s in segs], fp["ci95_low"].to_numpy())
+    np.testing.assert_allclose([s[1][1] for s in segs], fp["ci95_high"].to_numpy())
+    # A categorical parameter: one line per bidder count, ticks named by format.
+    fig2 = sweep_figure(res, "auction.format", "revenue")
+    assert len(fig2.axes[0].containers) == 4
+    assert [t.get_text() for t in fig2.axes[0].get_xticklabels()] == ["first_price", "second_price"]
+    with pytest.raises(ValueError, match="not swept"):
+        sweep_figure(res, "auction.reserve", "revenue")
+    assert set(sweep_figures(res)) == {f"{m}__{p}" for m in METRICS for p in PARAMS}
+
+
+def test_timeseries_section_from_the_optional_parquet(run_dir, tmp_path):
+    import shutil
+
+    d = tmp_path / "r"
+    shutil.copytree(run_dir, d, ignore=shutil.ignore_patterns("figures", "report.html"))
+    rng = np.random.default_rng(0)
+    rows = [
+        {"point": p, "replication": r, "month": m, "deals": rng.poisson(10 + m), "volume": 1.0}
+        for p in range(8)
+        for r in range(3)
+        for m in range(12)
+    ]
+    pd.DataFrame(rows).to_parquet(d / TIMESERIES_FILE)
+    page = build_report(d).read_text()
+    assert "Monthly time series" in page
+    assert (d / "figures" / "timeseries__deals.png").exists()
+    assert (d / "figures" / "timeseries__volume.png").exists()
+    figs = timeseries_figures(pd.DataFrame(rows))
+    assert len(figs["timeseries__deals"].axes[0].lines) == 8  # one line per point
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
+def test_report_builds_for_every_bundled_scenario(path, tmp_path):
+    kind = asim.load_scenario(path).kind
+    overrides = dict(s.split("=", 1) for s in TINY[kind])
+    scenario = asim.load_scenario(path, [f"{k}={v}" for k, v in overrides.items()])
+    asim.run(scenario, replications=2, backend="serial", out=tmp_path)
+    page = build_report(tmp_path).read_text()
+    assert "Summary" in page and "Scenario as run" in page
+
+
+def test_report_without_sweep_and_with_failures(tmp_path):
+    toml = tmp_path / "s.toml"
+    toml.write_text(
+        'kind = "auction"\nname = "single"\nreplications = 2\n[auction]\nauctions = 500\n'
+    )
+    asim.run(toml, backend="serial", out=tmp_path / "o")
+    (tmp_path / "o" / "failures.jsonl").write_text(
+        '{"point": 0, "replication": 2, "error": "ValueError: <boom>\\nTraceback ..."}\n'
+    )
+    page = build_report(tmp_path / "o").read_text()
+    assert "No swept parameter" in page and page.count("<tr>") == 2
+    assert "Failed tasks" in page and "ValueError: &lt;boom&gt;" in page
+
+
+def test_cli_report(run_dir, tmp_path):
+    target = tmp_path / "page.html"
+    proc = subprocess.run(
+        [sys.executable, "-m", "auction_sim", "report", str(run_dir), "--out", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert target.exists() and str(target) in proc.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "auction_sim", "report", str(tmp_path / "nothing")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert bad.returncode == 2 and "no finished results" in bad.stderr
+    assert "Traceback" not in bad.stderr
