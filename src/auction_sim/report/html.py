@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 from ..batch import Results
 from .figures import (
     TIMESERIES_FILE,
+    figure_name,
     point_labels,
     sweep_figures,
     timeseries_figures,
@@ -41,7 +42,8 @@ body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2r
 h1 { margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; }
 .meta { color: #555; } .note { color: #666; font-style: italic; }
 .figs { display: flex; flex-wrap: wrap; gap: 1rem; }
-figure { margin: 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figure { margin: 0; flex: 0 1 520px; }
+figure img { width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { font-size: .85rem; color: #555; text-align: center; }
 table { border-collapse: collapse; font-size: .85rem; }
 th, td { border: 1px solid #ddd; padding: .25rem .5rem; text-align: right; }
@@ -109,7 +111,7 @@ def _figure_block(figs: dict[str, Figure], fig_dir: Path | None) -> str:
         b64 = base64.b64encode(png).decode("ascii")
         cap = html.escape(name.replace("__", " vs ", 1) if "__" in name else name)
         items.append(
-            f'<figure><img alt="{cap}" width="640" src="data:image/png;base64,{b64}">'
+            f'<figure><img alt="{cap}" src="data:image/png;base64,{b64}">'
             f"<figcaption>{cap}</figcaption></figure>"
         )
     return '<div class="figs">' + "".join(items) + "</div>"
@@ -152,7 +154,12 @@ def render_html(results: Results, directory: Path | None = None, save_figures: b
             '<p class="note">Mean over replications with 95 % confidence-interval error bars;'
             " one line per value of the other swept parameters.</p>"
         )
-        parts.append(_figure_block(figs, fig_dir))
+        for param in results.params:
+            suffix = "__" + figure_name(param)
+            mine = {k: f for k, f in figs.items() if k.endswith(suffix)}
+            if mine:
+                parts.append(f"<h3>against {esc(param)}</h3>")
+                parts.append(_figure_block(mine, fig_dir))
     else:
         parts.append('<p class="note">No swept parameter (or no finished task): see the table.</p>')
 

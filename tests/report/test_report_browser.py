@@ -1,0 +1,83 @@
+"""The report page in a real headless Chromium: no console errors, a non-blank screenshot.
+
+Needs the Debian packages ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them)
+and selenium (the ``test`` extra).  Skipped only where Chromium is not installed.
+"""
+
+import io
+import shutil
+
+import numpy as np
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and DRIVER),
+    reason="Chromium not installed (apt-get install chromium chromium-driver)",
+)
+
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1280,2000",
+]
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium (test extra) missing")
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for f in FLAGS:
+        opts.add_argument(f)
+    opts.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=opts)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _errors(driver):
+    return [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+
+
+def test_console_check_catches_errors(browser, tmp_path):
+    """The check below is real: a page that logs an error is caught."""
+    bad = tmp_path / "bad.html"
+    bad.write_text("<!DOCTYPE html><title>x</title><script>console.error('boom')</script>")
+    browser.get(bad.as_uri())
+    assert any("boom" in e["message"] for e in _errors(browser))
+
+
+def test_report_loads_without_console_errors_and_renders(browser, report_page):
+    from matplotlib.image import imread
+
+    browser.get(report_page.as_uri())
+    assert "revenue_equivalence" in browser.title
+    assert _errors(browser) == []
+    # Every embedded figure decoded.
+    n, ok = browser.execute_script(
+        "const im = Array.from(document.images);"
+        "return [im.length, im.filter(i => i.complete && i.naturalWidth > 0).length];"
+    )
+    assert n == 10 and ok == n
+    png = browser.get_screenshot_as_png()
+    img = imread(io.BytesIO(png), format="png")[..., :3]
+    assert img.shape[0] > 100 and img.shape[1] > 100
+    non_white = np.mean(np.any(img < 0.95, axis=-1))
+    assert non_white > 0.02, f"screenshot is nearly blank ({non_white:.1%} non-white pixels)"
+    assert img.std() > 0.05
