@@ -1,0 +1,902 @@
+"""Price discovery kernels: review/inquiry estimation and evidence fusion (DESIGN §6).
+
+The model.  Achievement ``i`` has a latent log value ``theta_i ~ N(x_i . beta, prior_var)``.
+Review ``r`` of achievement ``i`` by reviewer ``j`` scores
+
+    s_r = alpha + gamma * theta_i + b_j + e_r,   e_r ~ N(0, v_j * phi ** same_r)
+
+(``b_j`` the reviewer's bias, ``v_j`` its out-of-field noise variance, ``phi`` the variance
+ratio of same-field reviews, ``same_r`` 1 when reviewer and achievement share a field).
+Quote ``k`` is ``log q_k = theta_i + shift + eps_k``, ``eps_k ~ N(0, quote_var)``, where
+``shift = log(1 - shading)`` (quotes understate).  A completed deal observes
+``y_i = theta_i + eta_i``, ``eta_i ~ N(0, deal_var)``: deals anchor the level of ``theta``
+and so calibrate the score scale ``(alpha, gamma)`` and the quote shift.
+
+Data layout (built once by :func:`build_reviews` / :func:`build_quotes`): compressed
+sparse rows, review-level index arrays int32 (memory bandwidth is the cost here):
+
+* achievement -> reviews: ``ach_ptr (n+1,) int64``, ``reviewer (R,) int32``,
+  ``score (R,) float64``, ``same (R,) uint8``;
+* reviewer -> reviews: ``rev_ptr (J+1,) int64``, ``rev_ach (R,) int32``, ``rev_score``,
+  ``rev_same``;
+* achievement -> quotes: ``q_ptr (n+1,) int64``, ``log_quote (Q,) float64``.
+
+Kernels:
+
+* :func:`fuse` -- the Gaussian posterior (mean, variance) of every ``theta_i`` given all
+  parameters: prior, review and quote evidence multiplied together (the E-step, and the
+  oracle when called with the true parameters);
+* :func:`estimate_joint` -- EM (ECM) over the latent ``theta`` and the parameters
+  ``alpha, gamma, b, v, phi, shift, quote_var, beta, prior_var, deal_var``: an
+  achievement-parallel E-step, a reviewer-parallel pass over the reviewer CSR collecting
+  sufficient statistics, and closed-form M-steps.  Identifiability is explicit: biases sum
+  to zero (their mean moves into ``alpha``) and carry a weak ``N(0, bias_prior_sd**2)``
+  prior; reviewer variances carry a weak inverse-gamma prior (``var_prior_weight`` pseudo
+  reviews at the pooled variance), so a reviewer with one review gets no zero variance.
+  Iterates until the largest change of a posterior mean or a bias is below ``tol``, at
+  most ``max_iter`` times;
+* :func:`achievement_mean`, :func:`achievement_median` -- per-achievement mean / median of
+  a CSR value list (the ``mean_score`` and ``median_quote`` baselines).
+
+Results do not depend on the number of threads: the achievement pass is split into a fixed
+number of chunks whose partial sums are reduced in order.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit, prange
+
+__all__ = [
+    "NO_REVIEWS",
+    "NO_QUOTES",
+    "FEW_REVIEWS",
+    "ReviewLists",
+    "QuoteLists",
+    "PricingParams",
+    "Features",
+    "make_features",
+    "JointResult",
+    "build_reviews",
+    "build_quotes",
+    "fuse",
+    "estimate_joint",
+    "achievement_mean",
+    "achievement_median",
+]
+
+NO_REVIEWS = 1  # achievement flag: no review (posterior from prior and quotes only)
+NO_QUOTES = 2  # achievement flag: no quote
+FEW_REVIEWS = 1  # reviewer flag: fewer than two reviews (bias and variance prior-dominated)
+REVIEWER_IDLE = 2  # reviewer flag: no review at all
+
+N_CHUNKS = 16  # fixed split of the achievement pass: results independent of thread count
+_PARALLEL_MIN_ITEMS = 100_000  # reviews + quotes below which the serial kernels are used
+_VAR_FLOOR = 1e-10
+_N_ACC_EXTRA = 11  # accumulator slots after the L level sums (see _estep_chunk)
+_FUSED_MAX_BYTES = 64 << 20  # per-chunk reviewer statistics up to this size
+
+
+# --------------------------------------------------------------------------- data layout
+
+
+class ReviewLists(NamedTuple):
+    """Reviews in two CSR orders; ``n_achievements = ach_ptr.size - 1``."""
+
+    ach_ptr: np.ndarray  # (n+1,) int64
+    reviewer: np.ndarray  # (R,) int32, achievement-major
+    score: np.ndarray  # (R,) float64
+    same: np.ndarray  # (R,) uint8, 1 = reviewer of the achievement's field
+    rev_ptr: np.ndarray  # (J+1,) int64
+    rev_ach: np.ndarray  # (R,) int32, reviewer-major
+    rev_score: np.ndarray  # (R,) float64
+    rev_same: np.ndarray  # (R,) uint8
+
+    @property
+    def n_achievements(self) -> int:
+        return self.ach_ptr.size - 1
+
+    @property
+    def n_reviewers(self) -> int:
+        return self.rev_ptr.size - 1
+
+
+class QuoteLists(NamedTuple):
+    """Quotes (natural log of the quoted price) in CSR by achievement."""
+
+    q_ptr: np.ndarray  # (n+1,) int64
+    log_quote: np.ndarray  # (Q,) float64
+
+
+@njit(cache=True)
+def _counting_sort(keys, n_keys):
+    """Stable order of ``keys`` (ints in [0, n_keys)) and the CSR pointer, in O(n)."""
+    ptr = np.zeros(n_keys + 1, np.int64)
+    for k in keys:
+        ptr[k + 1] += 1
+    for k in range(n_keys):
+        ptr[k + 1] += ptr[k]
+    pos = ptr[:-1].copy()
+    order = np.empty(keys.size, np.int64)
+    for r in range(keys.size):
+        k = keys[r]
+        order[pos[k]] = r
+        pos[k] += 1
+    return order, ptr
+
+
+@njit(cache=True)
+def _gather_reviews(order, a, b, s, out_a, out_b, out_s):
+    for k in range(order.size):
+        r = order[k]
+        out_a[k] = a[r]
+        out_b[k] = b[r]
+        out_s[k] = s[r]
+
+
+def build_reviews(n_achievements, n_reviewers, achievement, reviewer, score, same) -> ReviewLists:
+    """CSR review lists from reviews in any order.
+
+    Parameters
+    ----------
+    n_achievements, n_reviewers : int
+    achievement, reviewer : ndarray, shape (R,), int
+        Indices in ``[0, n_achievements)`` and ``[0, n_reviewers)``.
+    score : ndarray, shape (R,), float
+        Review scores (score units).
+    same : ndarray, shape (R,), bool
+        Whether reviewer and achievement share a field.
+    """
+    achievement = np.asarray(achievement, np.int64)
+    reviewer = np.asarray(reviewer, np.int64)
+    score = np.ascontiguousarray(score, np.float64)
+    same = np.asarray(same).astype(np.uint8)
+    n_r = achievement.size
+    if not (reviewer.size == score.size == same.size == n_r):
+        raise ValueError("achievement, reviewer, score and same must have the same length")
+    if n_r and (achievement.min() < 0 or achievement.max() >= n_achievements):
+        raise ValueError("achievement index out of range")
+    if n_r and (reviewer.min() < 0 or reviewer.max() >= n_reviewers):
+        raise ValueError("reviewer index out of range")
+    if not np.all(np.isfinite(score)):
+        raise ValueError("scores must be finite")
+    if max(n_achievements, n_reviewers) >= 2**31:
+        raise ValueError("at most 2**31 - 1 achievements and reviewers")
+    out = []
+    for key, n_keys, other in (
+        (achievement, n_achievements, reviewer),
+        (reviewer, n_reviewers, achievement),
+    ):
+        order, ptr = _counting_sort(key, int(n_keys))
+        o_other = np.empty(n_r, np.int32)
+        o_same = np.empty(n_r, np.uint8)
+        o_score = np.empty(n_r, np.float64)
+        _gather_reviews(order, other.astype(np.int32), same, score, o_other, o_same, o_score)
+        out.append((ptr, o_other, o_score, o_same))
+    (ap, ar, asc, asame), (rp, ra, rsc, rsame) = out
+    return ReviewLists(ap, ar, asc, asame, rp, ra, rsc, rsame)
+
+
+def build_quotes(n_achievements, achievement, log_quote) -> QuoteLists:
+    """CSR quote lists (by achievement) from quotes in any order."""
+    achievement = np.asarray(achievement, np.int64)
+    log_quote = np.ascontiguousarray(log_quote, np.float64)
+    if achievement.size != log_quote.size:
+        raise ValueError("achievement and log_quote must have the same length")
+    if achievement.size and (achievement.min() < 0 or achievement.max() >= n_achievements):
+        raise ValueError("achievement index out of range")
+    if not np.all(np.isfinite(log_quote)):
+        raise ValueError("log quotes must be finite")
+    order, ptr = _counting_sort(achievement, int(n_achievements))
+    return QuoteLists(ptr, log_quote[order])
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+class PricingParams(NamedTuple):
+    """Parameters of the model in the module docstring."""
+
+    alpha: float  # score offset (score units)
+    gamma: float  # score scale (score units per log value)
+    bias: np.ndarray  # (J,) reviewer biases (score units)
+    noise_var: np.ndarray  # (J,) out-of-field noise variance v_j (score units squared)
+    field_factor: float  # phi: same-field variance / out-of-field variance
+    shift: float  # mean of log quote - log value, log(1 - shading)
+    quote_var: float  # variance of log quote noise
+    effects: np.ndarray  # (L,) prior effects of every feature level, stacked by feature
+    prior_var: float  # variance of theta around its prior mean (inf: flat prior)
+    deal_var: float  # variance of log deal price around theta
+
+
+class JointResult(NamedTuple):
+    """Output of :func:`estimate_joint`."""
+
+    mean: np.ndarray  # (n,) posterior mean of theta (log value)
+    var: np.ndarray  # (n,) posterior variance of theta
+    params: PricingParams  # the estimates
+    n_iter: int
+    converged: bool
+    flags: np.ndarray  # (n,) uint8: NO_REVIEWS | NO_QUOTES
+    reviewer_flags: np.ndarray  # (J,) uint8: FEW_REVIEWS | REVIEWER_IDLE
+
+
+# --------------------------------------------------------------------------- E-step (fusion)
+#
+# ``data`` = (ach_ptr, reviewer, score, same, q_ptr, log_quote, has_deal, deal_y, codes,
+#             offsets, base): the fixed inputs;
+# ``par``  = [prior_prec, inv_phi, alpha, gamma, shift, inv_qvar, inv_dvar]: the scalars;
+# the prior mean of achievement i is base[i or 0] + sum_k effects[offsets[k] + codes[i, k]].
+
+
+@njit(cache=True, inline="always")
+def _fuse_row(i, data, par, effects, bias, inv_var):
+    """Prior mean, posterior mean and variance of theta_i (precision-weighted evidence)."""
+    ach_ptr, reviewer, score, same, q_ptr, log_quote, has_deal, deal_y, codes, offsets, base = data
+    prior_prec, inv_phi, alpha, gamma, shift, inv_qvar, inv_dvar = (
+        par[0], par[1], par[2], par[3], par[4], par[5], par[6],
+    )  # fmt: skip
+    mu = base[i] if base.size > 1 else base[0]
+    for k in range(codes.shape[1]):
+        mu += effects[offsets[k] + codes[i, k]]
+    prec = prior_prec
+    s = prior_prec * mu
+    g2 = gamma * gamma
+    for r in range(ach_ptr[i], ach_ptr[i + 1]):
+        j = reviewer[r]
+        w = inv_var[j] * (inv_phi if same[r] else 1.0)
+        prec += g2 * w
+        s += gamma * w * (score[r] - alpha - bias[j])
+    for k in range(q_ptr[i], q_ptr[i + 1]):
+        prec += inv_qvar
+        s += inv_qvar * (log_quote[k] - shift)
+    if has_deal[i]:
+        prec += inv_dvar
+        s += inv_dvar * deal_y[i]
+    if prec > 0.0:
+        return s / prec, 1.0 / prec
+    return mu, np.inf  # flat prior and no evidence
+
+
+@njit(cache=True, inline="always")
+def _estep_chunk(c, n_chunks, data, par, effects, bias, inv_var, mean, var, acc, rstats):
+    """Fuse the achievements of chunk ``c``; add their sufficient statistics to ``acc[c]``
+    and, when ``rstats`` has ``n_chunks`` rows, the reviewers' to ``rstats[c]``.
+
+    ``acc[c]`` = ``[sum_level m (L), sum m^2, sum V, sum_q (lq - m), sum_q (lq - m)^2,
+    sum_q V, n_q, sum_deal (y - m)^2 + V, n_deal, sum_deal (y - m), sum_deal V,
+    max |m - m_old|]``; ``rstats[c, j]`` as in :func:`_reviewer_row`.
+    """
+    ach_ptr, reviewer, score, same, q_ptr, log_quote, has_deal, deal_y, codes, offsets, base = data
+    n = mean.shape[0]
+    n_lev = effects.size
+    lo = c * n // n_chunks
+    hi = (c + 1) * n // n_chunks
+    a = acc[c]
+    fused = rstats.shape[0] == n_chunks
+    dmax = 0.0
+    s_m2 = s_v = q_e = q_e2 = q_v = q_n = d_e2 = d_n = d_e = d_v = 0.0
+    for i in range(lo, hi):
+        m, v = _fuse_row(i, data, par, effects, bias, inv_var)
+        d = abs(m - mean[i])
+        dmax = d if d > dmax else dmax
+        mean[i] = m
+        var[i] = v
+        if v == np.inf:
+            continue
+        for k in range(codes.shape[1]):
+            a[offsets[k] + codes[i, k]] += m
+        s_m2 += m * m
+        s_v += v
+        for k in range(q_ptr[i], q_ptr[i + 1]):
+            e = log_quote[k] - m
+            q_e += e
+            q_e2 += e * e
+            q_v += v
+            q_n += 1.0
+        if has_deal[i]:
+            e = deal_y[i] - m
+            d_e2 += e * e + v
+            d_n += 1.0
+            d_e += e
+            d_v += v
+        if fused:  # only the moments that move with m; counts, sum s, sum s^2 are fixed
+            m2v = m * m + v
+            for r in range(ach_ptr[i], ach_ptr[i + 1]):
+                st = rstats[c, reviewer[r]]
+                o = 6 if same[r] else 0
+                st[o + 2] += m
+                st[o + 3] += score[r] * m
+                st[o + 4] += m2v
+    a[n_lev] += s_m2
+    a[n_lev + 1] += s_v
+    a[n_lev + 2] += q_e
+    a[n_lev + 3] += q_e2
+    a[n_lev + 4] += q_v
+    a[n_lev + 5] += q_n
+    a[n_lev + 6] += d_e2
+    a[n_lev + 7] += d_n
+    a[n_lev + 8] += d_e
+    a[n_lev + 9] += d_v
+    a[n_lev + 10] = max(a[n_lev + 10], dmax)
+
+
+@njit(cache=True)
+def _estep_serial(n_chunks, data, par, effects, bias, inv_var, mean, var, acc, rstats):
+    for c in range(n_chunks):
+        _estep_chunk(c, n_chunks, data, par, effects, bias, inv_var, mean, var, acc, rstats)
+
+
+@njit(cache=True, parallel=True)
+def _estep_parallel(n_chunks, data, par, effects, bias, inv_var, mean, var, acc, rstats):
+    for c in prange(n_chunks):
+        _estep_chunk(c, n_chunks, data, par, effects, bias, inv_var, mean, var, acc, rstats)
+
+
+# --------------------------------------------------------------------------- reviewer pass
+
+
+@njit(cache=True, inline="always")
+def _reviewer_row(j, rev_ptr, rev_ach, rev_score, rev_same, mean, var, stats):
+    """Sufficient statistics of reviewer ``j``: for same in (0, 1), columns
+    ``6*same + [n, sum s, sum m, sum s m, sum (m^2 + V), sum s^2]``."""
+    for k in range(12):
+        stats[j, k] = 0.0
+    for r in range(rev_ptr[j], rev_ptr[j + 1]):
+        i = rev_ach[r]
+        s = rev_score[r]
+        m = mean[i]
+        o = 6 if rev_same[r] else 0
+        stats[j, o] += 1.0
+        stats[j, o + 1] += s
+        stats[j, o + 2] += m
+        stats[j, o + 3] += s * m
+        stats[j, o + 4] += m * m + var[i]
+        stats[j, o + 5] += s * s
+
+
+@njit(cache=True)
+def _reviewer_serial(rev_ptr, rev_ach, rev_score, rev_same, mean, var, stats):
+    for j in range(rev_ptr.size - 1):
+        _reviewer_row(j, rev_ptr, rev_ach, rev_score, rev_same, mean, var, stats)
+
+
+@njit(cache=True, parallel=True)
+def _reviewer_parallel(rev_ptr, rev_ach, rev_score, rev_same, mean, var, stats):
+    for j in prange(rev_ptr.size - 1):
+        _reviewer_row(j, rev_ptr, rev_ach, rev_score, rev_same, mean, var, stats)
+
+
+@njit(cache=True)
+def _mstep_reviewers(
+    stats, bias, noise_var, glob, learn_scale, equal_precision, bias_prior_prec, var_weight, sweeps
+):
+    """Closed-form coordinate M-steps for ``b``, ``(alpha, gamma)``, ``v`` and ``phi``.
+
+    ``glob = [alpha, gamma, phi]`` is updated in place; so are ``bias`` and ``noise_var``.
+    Returns the largest change of a bias.
+    """
+    n_rev = stats.shape[0]
+    alpha, gamma, phi = glob[0], glob[1], glob[2]
+    old = bias.copy()
+    n_tot = 0.0
+    n_same = 0.0
+    n_active = 0
+    for j in range(n_rev):
+        n_tot += stats[j, 0] + stats[j, 6]
+        n_same += stats[j, 6]
+        if stats[j, 0] + stats[j, 6] > 0:
+            n_active += 1
+    learn_phi = (not equal_precision) and n_same > 0 and n_tot - n_same > 0
+    resid = np.zeros((n_rev, 2))
+    for _ in range(sweeps):
+        # biases given (alpha, gamma, v, phi), then sum-to-zero
+        mb = 0.0
+        for j in range(n_rev):
+            num = 0.0
+            den = noise_var[j] * bias_prior_prec
+            for o in range(2):
+                ip = 1.0 / phi if o == 1 else 1.0
+                st = stats[j, 6 * o : 6 * o + 6]
+                num += ip * (st[1] - alpha * st[0] - gamma * st[2])
+                den += ip * st[0]
+            bias[j] = num / den if den > 0.0 else 0.0
+            if stats[j, 0] + stats[j, 6] > 0:
+                mb += bias[j]
+        if n_active > 0:
+            mb /= n_active
+            for j in range(n_rev):
+                if stats[j, 0] + stats[j, 6] > 0:
+                    bias[j] -= mb
+            if learn_scale:
+                alpha += mb
+        # score offset and scale: weighted least squares of (s - b) on theta
+        if learn_scale:
+            sa = sb = sc = sd = se = 0.0
+            for j in range(n_rev):
+                for o in range(2):
+                    w = (1.0 / phi if o == 1 else 1.0) / noise_var[j]
+                    st = stats[j, 6 * o : 6 * o + 6]
+                    sa += w * st[0]
+                    sb += w * st[2]
+                    sc += w * st[4]
+                    sd += w * (st[1] - bias[j] * st[0])
+                    se += w * (st[3] - bias[j] * st[2])
+            det = sa * sc - sb * sb
+            if sa > 0.0 and det > 1e-12 * sa * sc:
+                gamma = (sa * se - sb * sd) / det
+                alpha = (sd - sb * gamma) / sa
+        # expected squared residuals, then variances
+        pooled_num = 0.0
+        for j in range(n_rev):
+            ab = alpha + bias[j]
+            for o in range(2):
+                st = stats[j, 6 * o : 6 * o + 6]
+                r = (
+                    st[5]
+                    - 2.0 * ab * st[1]
+                    - 2.0 * gamma * st[3]
+                    + ab * ab * st[0]
+                    + 2.0 * ab * gamma * st[2]
+                    + gamma * gamma * st[4]
+                )
+                resid[j, o] = max(r, 0.0)
+                pooled_num += resid[j, o] / (phi if o == 1 else 1.0)
+        pooled = max(pooled_num / n_tot, _VAR_FLOOR) if n_tot > 0 else 1.0
+        for j in range(n_rev):
+            if equal_precision:
+                noise_var[j] = pooled
+            else:
+                nj = stats[j, 0] + stats[j, 6]
+                v = (resid[j, 0] + resid[j, 1] / phi + var_weight * pooled) / (nj + var_weight)
+                noise_var[j] = max(v, _VAR_FLOOR)
+        if learn_phi:
+            num = 0.0
+            for j in range(n_rev):
+                num += resid[j, 1] / noise_var[j]
+            phi = max(num / n_same, _VAR_FLOOR)
+    glob[0], glob[1], glob[2] = alpha, gamma, phi
+    d = 0.0
+    for j in range(n_rev):
+        d = max(d, abs(bias[j] - old[j]))
+    return d
+
+
+# --------------------------------------------------------------------------- public kernels
+
+
+class Features(NamedTuple):
+    """Categorical prior features: ``codes[i, k]`` in ``[0, n_levels[k])``.
+
+    The prior mean of achievement ``i`` is ``sum_k effects[offsets[k] + codes[i, k]]``
+    (one effect per level of every feature: an additive model, like a one-hot design).
+    """
+
+    codes: np.ndarray  # (n, K) small ints
+    n_levels: tuple[int, ...]
+
+    @property
+    def offsets(self) -> np.ndarray:
+        return np.concatenate([[0], np.cumsum(self.n_levels)[:-1]]).astype(np.int64)
+
+    @property
+    def size(self) -> int:
+        return int(sum(self.n_levels))
+
+
+def make_features(codes, n_levels=None) -> Features:
+    """Validated :class:`Features` from an ``(n, K)`` integer array (levels counted if not
+    given)."""
+    codes = np.asarray(codes)
+    if codes.ndim != 2 or not np.issubdtype(codes.dtype, np.integer):
+        raise ValueError("feature codes must be a 2-d integer array (n_achievements, K)")
+    if n_levels is None:
+        n_levels = tuple(int(c.max()) + 1 if c.size else 1 for c in codes.T)
+    n_levels = tuple(int(x) for x in n_levels)
+    if len(n_levels) != codes.shape[1] or any(x < 1 for x in n_levels):
+        raise ValueError("one positive level count per feature column")
+    if codes.size and (codes.min() < 0 or np.any(codes.max(axis=0) >= np.array(n_levels))):
+        raise ValueError("feature code out of range")
+    dtype = np.uint8 if max(n_levels, default=1) <= 256 else np.int32
+    return Features(np.ascontiguousarray(codes, dtype), n_levels)
+
+
+def _deals(n, has_deal, deal_y):
+    if has_deal is None:
+        return np.zeros(n, np.uint8), np.zeros(n)
+    has_deal = np.asarray(has_deal).astype(np.uint8)
+    deal_y = np.ascontiguousarray(deal_y, np.float64)
+    if has_deal.shape != (n,) or deal_y.shape != (n,):
+        raise ValueError("has_deal and deal_y must have shape (n_achievements,)")
+    if not np.all(np.isfinite(deal_y[has_deal.astype(bool)])):
+        raise ValueError("deal prices must be finite")
+    return has_deal, deal_y
+
+
+def _use_parallel(parallel, reviews, quotes):
+    if parallel is None:
+        return reviews.score.size + quotes.log_quote.size >= _PARALLEL_MIN_ITEMS
+    return bool(parallel)
+
+
+def _par(params):
+    prior_prec = 0.0 if params.prior_var == np.inf else 1.0 / params.prior_var
+    return np.array([
+        prior_prec, 1.0 / params.field_factor, params.alpha, params.gamma, params.shift,
+        1.0 / params.quote_var, 1.0 / params.deal_var,
+    ], np.float64)  # fmt: skip
+
+
+def _estep(data, params, mean, var, parallel, rstats):
+    n_lev = params.effects.size
+    acc = np.zeros((N_CHUNKS, n_lev + _N_ACC_EXTRA))
+    rstats[:] = 0.0
+    kernel = _estep_parallel if parallel else _estep_serial
+    kernel(
+        N_CHUNKS, data, _par(params), np.ascontiguousarray(params.effects, np.float64),
+        params.bias, 1.0 / params.noise_var, mean, var, acc, rstats,
+    )  # fmt: skip
+    tot = acc.sum(axis=0)
+    tot[n_lev + 10] = acc[:, n_lev + 10].max()
+    return tot
+
+
+def _data(reviews, quotes, has_deal, deal_y, features, base):
+    return (
+        reviews.ach_ptr, reviews.reviewer, reviews.score, reviews.same, quotes.q_ptr,
+        quotes.log_quote, has_deal, deal_y, features.codes, features.offsets,
+        np.ascontiguousarray(base, np.float64),
+    )  # fmt: skip
+
+
+def fuse(
+    reviews: ReviewLists,
+    quotes: QuoteLists,
+    params: PricingParams,
+    prior_mean: np.ndarray | float = 0.0,
+    features: Features | None = None,
+    has_deal: np.ndarray | None = None,
+    deal_y: np.ndarray | None = None,
+    *,
+    parallel: bool | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian posterior of every achievement's log value given the parameters.
+
+    Precision-weighted product of the prior ``N(prior_mean + effects, prior_var)``, every
+    review (an observation ``(s - alpha - b_j) / gamma`` of precision
+    ``gamma^2 / (v_j phi^same)``), every quote (``log q - shift``, precision
+    ``1 / quote_var``) and, where ``has_deal``, the deal's log price (``1 / deal_var``).
+    The oracle is this with the true parameters and the true prior mean.
+
+    Parameters
+    ----------
+    prior_mean : float or ndarray, shape (n_achievements,)
+        Prior mean added to the feature effects (``params.effects`` over ``features``).
+
+    Returns
+    -------
+    mean, var : ndarray, shape (n_achievements,)
+        Posterior mean and variance of the log value (``var = inf`` only with a flat prior
+        and no evidence).
+    """
+    n = reviews.n_achievements
+    if features is None:
+        features = make_features(np.zeros((n, 0), np.int64), ())
+    base = np.atleast_1d(np.asarray(prior_mean, np.float64))
+    if base.size not in (1, n):
+        raise ValueError("prior_mean must be a scalar or have shape (n_achievements,)")
+    has_deal, deal_y = _deals(n, has_deal, deal_y)
+    params = _clean(params, reviews.n_reviewers, features.size)
+    mean = np.zeros(n)
+    var = np.empty(n)
+    data = _data(reviews, quotes, has_deal, deal_y, features, base)
+    _estep(data, params, mean, var, _use_parallel(parallel, reviews, quotes), np.empty((0, 0, 12)))
+    return mean, var
+
+
+def _clean(params, n_rev, n_lev):
+    p = params._replace(
+        bias=np.array(params.bias, np.float64),
+        noise_var=np.array(params.noise_var, np.float64),
+        effects=np.array(params.effects, np.float64),
+    )
+    if p.bias.shape != (n_rev,) or p.noise_var.shape != (n_rev,):
+        raise ValueError(f"bias and noise_var must have shape ({n_rev},)")
+    if p.effects.shape != (n_lev,):
+        raise ValueError(f"effects must have shape ({n_lev},)")
+    if not (np.all(p.noise_var > 0) and p.field_factor > 0 and p.quote_var > 0
+            and p.deal_var > 0 and p.prior_var > 0):  # fmt: skip
+        raise ValueError("variances must be positive")
+    return p
+
+
+def _onehot(features, rows):
+    X = np.zeros((rows.size, features.size))
+    for k, off in enumerate(features.offsets):
+        X[np.arange(rows.size), off + features.codes[rows, k]] = 1.0
+    return X
+
+
+def _gram(features):
+    """``X'X`` of the one-hot design: cross-tabulated level counts, shape ``(L, L)``."""
+    codes, offs, L = features.codes.astype(np.int64), features.offsets, features.size
+    G = np.zeros((L, L))
+    for k in range(codes.shape[1]):
+        for m in range(k, codes.shape[1]):
+            lk, lm = features.n_levels[k], features.n_levels[m]
+            t = np.bincount(codes[:, k] * lm + codes[:, m], minlength=lk * lm).reshape(lk, lm)
+            G[offs[k] : offs[k] + lk, offs[m] : offs[m] + lm] = t
+            G[offs[m] : offs[m] + lm, offs[k] : offs[k] + lk] = t.T
+    return G
+
+
+@njit(cache=True)
+def _residual_var(ach_ptr, score, theta0, alpha, gamma):
+    """Mean squared residual of the scores around ``alpha + gamma * theta0`` (1 if none)."""
+    s = 0.0
+    for i in range(ach_ptr.size - 1):
+        for r in range(ach_ptr[i], ach_ptr[i + 1]):
+            e = score[r] - alpha - gamma * theta0[i]
+            s += e * e
+    n_r = ach_ptr[-1]
+    return s / n_r if n_r > 0 else 1.0
+
+
+def _initial_params(reviews, quotes, features, has_deal, deal_y, learn_scale, learn_prior,
+                    prior_var):  # fmt: skip
+    """Starting values: score scale and quote shift calibrated on the deals (if any)."""
+    n_rev = reviews.n_reviewers
+    ms = achievement_mean(reviews.ach_ptr, reviews.score)
+    mq = achievement_mean(quotes.q_ptr, quotes.log_quote)
+    has_r = np.diff(reviews.ach_ptr) > 0
+    has_q = np.diff(quotes.q_ptr) > 0
+    d = has_deal.astype(bool)
+    alpha, gamma, shift = 0.0, 1.0, 0.0
+    dr = d & has_r
+    if learn_scale and dr.sum() >= 3 and np.var(deal_y[dr]) > 0:
+        gamma, alpha = np.polyfit(deal_y[dr], ms[dr], 1)
+        if not np.isfinite(gamma) or abs(gamma) < 1e-3:
+            alpha, gamma = float(ms[dr].mean() - deal_y[dr].mean()), 1.0
+    dq = d & has_q
+    if dq.any():
+        shift = float(np.mean(mq[dq] - deal_y[dq]))
+    theta0 = np.where(has_q, mq - shift, (ms - alpha) / gamma)
+    v0 = _residual_var(reviews.ach_ptr, reviews.score, theta0, alpha, gamma)
+    effects = np.zeros(features.size)
+    if learn_prior and d.sum() > features.size:
+        rows = np.flatnonzero(d)
+        effects = np.linalg.lstsq(_onehot(features, rows), deal_y[rows], rcond=None)[0]
+    return PricingParams(
+        alpha=float(alpha),
+        gamma=float(gamma),
+        bias=np.zeros(n_rev),
+        noise_var=np.full(n_rev, max(v0, 1e-6)),
+        field_factor=1.0,
+        shift=float(shift),
+        quote_var=1.0,
+        effects=effects,
+        prior_var=float(prior_var),
+        deal_var=1.0,
+    )
+
+
+def estimate_joint(
+    reviews: ReviewLists,
+    quotes: QuoteLists,
+    features: Features | None = None,
+    has_deal: np.ndarray | None = None,
+    deal_y: np.ndarray | None = None,
+    *,
+    learn_scale: bool = True,
+    learn_precision: bool = True,
+    learn_prior: bool = True,
+    prior_var: float = 1.0,
+    bias_prior_sd: float = 10.0,
+    var_prior_weight: float = 1.0,
+    tol: float = 1e-6,
+    max_iter: int = 200,
+    init: PricingParams | None = None,
+    parallel: bool | None = None,
+) -> JointResult:
+    """Joint EM estimate of achievement values, reviewer biases and precisions.
+
+    Parameters
+    ----------
+    reviews, quotes : ReviewLists, QuoteLists
+        From :func:`build_reviews` and :func:`build_quotes`.
+    features : Features, optional
+        Categorical prior features (:func:`make_features`); the prior mean is additive in
+        their levels, its effects and the prior variance are learned when ``learn_prior``.
+        Default: none (prior mean 0, or an intercept when ``learn_prior``).
+    has_deal, deal_y : ndarray, shape (n_achievements,), optional
+        Completed deals: their log prices anchor the level, so calibrate ``alpha``,
+        ``gamma`` and the quote ``shift``.  Without deals the level stays at its start.
+    learn_scale : bool
+        Estimate ``alpha, gamma``; else they stay at ``init`` (default 0 and 1).
+    learn_precision : bool
+        Estimate per-reviewer variances and the same-field ratio; else all reviews get one
+        pooled variance (the two-way least-squares model).
+    prior_var : float
+        Starting (or, with ``learn_prior=False``, fixed) prior variance; ``inf`` for a flat
+        prior.
+    bias_prior_sd : float
+        Sd of the weak ``N(0, sd^2)`` bias prior; ``inf`` for none.
+    var_prior_weight : float
+        Pseudo-reviews at the pooled variance in each reviewer's variance estimate.
+    tol, max_iter : float, int
+        Stop when the largest change of a posterior mean and of a bias is below ``tol``.
+    parallel : bool, optional
+        Multi-threaded kernels; by default from 100 000 reviews + quotes.  The result is
+        identical either way.
+
+    Returns
+    -------
+    JointResult
+    """
+    n = reviews.n_achievements
+    if quotes.q_ptr.size != n + 1:
+        raise ValueError("reviews and quotes must cover the same achievements")
+    if features is None:
+        k = 1 if learn_prior else 0
+        features = make_features(np.zeros((n, k), np.int64), (1,) * k)
+    if features.codes.shape[0] != n:
+        raise ValueError("features must have one row per achievement")
+    has_deal, deal_y = _deals(n, has_deal, deal_y)
+    if not (tol > 0 and max_iter >= 1):
+        raise ValueError("tol must be > 0 and max_iter >= 1")
+    if not (bias_prior_sd > 0 and var_prior_weight >= 0 and prior_var > 0):
+        raise ValueError("bias_prior_sd and prior_var must be > 0, var_prior_weight >= 0")
+    parallel = _use_parallel(parallel, reviews, quotes)
+    n_lev = features.size
+    if init is None:
+        init = _initial_params(reviews, quotes, features, has_deal, deal_y, learn_scale,
+                               learn_prior, prior_var)  # fmt: skip
+    params = _clean(init, reviews.n_reviewers, n_lev)
+    if not learn_precision:
+        params = params._replace(field_factor=1.0)
+    bias_prior_prec = 0.0 if bias_prior_sd == np.inf else 1.0 / bias_prior_sd**2
+    gram = _gram(features) if learn_prior else None
+    gram_pinv = np.linalg.pinv(gram) if learn_prior else None
+    n_q = quotes.log_quote.size
+    n_d = int(has_deal.sum())
+    level = _level_direction(features, gram, learn_scale, learn_prior, params.prior_var, n_d)
+    data = _data(reviews, quotes, has_deal, deal_y, features, np.zeros(1))
+    n_rev = reviews.n_reviewers
+    # reviewer statistics: scattered from the achievement pass while the per-chunk copies
+    # are small, else gathered over the reviewer CSR
+    fused = N_CHUNKS * n_rev * 12 * 8 <= _FUSED_MAX_BYTES
+    rstats = np.zeros((N_CHUNKS if fused else 0, n_rev, 12))
+    stats = np.empty((n_rev, 12))
+    if fused:  # the data moments (count, sum s, sum s^2) are computed once
+        _reviewer_serial(reviews.rev_ptr, reviews.rev_ach, reviews.rev_score, reviews.rev_same,
+                         np.zeros(n), np.zeros(n), stats)  # fmt: skip
+        fixed = stats[:, [0, 1, 5, 6, 7, 11]].copy()
+    mean = np.zeros(n)
+    var = np.empty(n)
+    glob = np.empty(3)
+    tot = _estep(data, params, mean, var, parallel, rstats)
+    reviewer_kernel = _reviewer_parallel if parallel else _reviewer_serial
+    converged = False
+    it = 0
+    for it in range(1, max_iter + 1):  # noqa: B007
+        # M-step: reviewers, score scale, same-field ratio (from per-reviewer statistics)
+        if fused:
+            np.sum(rstats, axis=0, out=stats)
+            stats[:, [0, 1, 5, 6, 7, 11]] = fixed
+        else:
+            reviewer_kernel(reviews.rev_ptr, reviews.rev_ach, reviews.rev_score,
+                            reviews.rev_same, mean, var, stats)  # fmt: skip
+        glob[:] = (params.alpha, params.gamma, params.field_factor)
+        db = _mstep_reviewers(
+            stats, params.bias, params.noise_var, glob, learn_scale, not learn_precision,
+            bias_prior_prec, var_prior_weight, 2,
+        )  # fmt: skip
+        params = params._replace(alpha=glob[0], gamma=glob[1], field_factor=glob[2])
+        # M-step: quotes, deals, prior (from the last E-step's sums); then the level
+        params = _mstep_global(params, tot, n_lev, n, n_q, n_d, gram, gram_pinv)
+        if level is not None:
+            params = _level_step(params, tot, n_lev, level)
+        # E-step
+        tot = _estep(data, params, mean, var, parallel, rstats)
+        if max(tot[n_lev + 10], db) < tol:
+            converged = True
+            break
+    flags = np.zeros(n, np.uint8)
+    flags[np.diff(reviews.ach_ptr) == 0] |= NO_REVIEWS
+    flags[np.diff(quotes.q_ptr) == 0] |= NO_QUOTES
+    n_j = np.diff(reviews.rev_ptr)
+    rflags = np.zeros(n_rev, np.uint8)
+    rflags[n_j < 2] |= FEW_REVIEWS
+    rflags[n_j == 0] |= REVIEWER_IDLE
+    return JointResult(mean, var, params, it, converged, flags, rflags)
+
+
+def _level_direction(features, gram, learn_scale, learn_prior, prior_var, n_d):
+    """Effects ``c`` that add 1 to every prior mean (zeros for a flat prior), when a common
+    level move of theta, the prior, ``alpha`` and the quote shift is a free direction that
+    only the deals pin down; ``None`` when there is none to accelerate."""
+    if n_d == 0 or not learn_scale:
+        return None
+    if prior_var == np.inf:
+        return np.zeros(features.size)
+    if not learn_prior or features.codes.shape[1] == 0:
+        return None
+    c = np.zeros(features.size)
+    c[: features.n_levels[0]] = 1.0  # every achievement has exactly one level of feature 0
+    return c
+
+
+def _level_step(params, tot, n_lev, c):
+    """Move the common level to where the deals put it (a parameter-expansion step).
+
+    Shifting every theta by ``delta`` (with ``effects += delta c``, ``alpha -= gamma delta``,
+    ``shift -= delta``) leaves every likelihood term but the deals' unchanged; EM moves along
+    this direction only at the rate of the deals' share of the information, so it is taken
+    in one step: ``delta = sum (y - m) / sum (1 - V / deal_var)`` over the deals.  At the
+    maximum ``sum (y - m) = 0``, so the fixed point is that of EM.
+    """
+    nd = tot[n_lev + 7]
+    den = nd - tot[n_lev + 9] / params.deal_var
+    if nd <= 0 or den <= 1e-12 * nd:
+        return params
+    delta = tot[n_lev + 8] / den
+    return params._replace(
+        effects=params.effects + delta * c,
+        alpha=params.alpha - params.gamma * delta,
+        shift=params.shift - delta,
+    )
+
+
+def _mstep_global(params, tot, n_lev, n, n_q, n_d, gram, gram_pinv):
+    """Quote shift and variance, deal variance, prior effects and variance."""
+    upd = {}
+    if n_q > 0:
+        s_e, s_e2, s_v, nq = tot[n_lev + 2], tot[n_lev + 3], tot[n_lev + 4], tot[n_lev + 5]
+        if nq > 0:
+            shift = s_e / nq
+            qv = (s_e2 - 2.0 * shift * s_e + shift * shift * nq + s_v) / nq
+            upd.update(shift=float(shift), quote_var=float(max(qv, _VAR_FLOOR)))
+    if n_d > 0 and tot[n_lev + 7] > 0:
+        upd["deal_var"] = float(max(tot[n_lev + 6] / tot[n_lev + 7], _VAR_FLOOR))
+    if gram is not None:
+        xtm = tot[:n_lev]
+        eff = gram_pinv @ xtm  # minimum-norm effects (the one-hot design is rank-deficient)
+        ss = tot[n_lev] - 2.0 * eff @ xtm + eff @ gram @ eff + tot[n_lev + 1]
+        upd.update(effects=eff, prior_var=float(max(ss / n, _VAR_FLOOR)))
+    return params._replace(**upd)
+
+
+# --------------------------------------------------------------------------- baselines
+
+
+@njit(cache=True)
+def achievement_mean(ptr, values):
+    """Mean of each CSR row, shape ``(ptr.size - 1,)``; NaN for an empty row."""
+    n = ptr.size - 1
+    out = np.empty(n)
+    for i in range(n):
+        lo, hi = ptr[i], ptr[i + 1]
+        if hi == lo:
+            out[i] = np.nan
+            continue
+        s = 0.0
+        for k in range(lo, hi):
+            s += values[k]
+        out[i] = s / (hi - lo)
+    return out
+
+
+@njit(cache=True)
+def achievement_median(ptr, values):
+    """Median of each CSR row, shape ``(ptr.size - 1,)``; NaN for an empty row."""
+    n = ptr.size - 1
+    out = np.empty(n)
+    for i in range(n):
+        lo, hi = ptr[i], ptr[i + 1]
+        if hi == lo:
+            out[i] = np.nan
+            continue
+        out[i] = np.median(values[lo:hi])
+    return out

@@ -1,0 +1,226 @@
+"""Signal generation for price discovery (DESIGN §6): achievements, reviewers, panels, quotes.
+
+Everything is drawn up front from explicit generators (named streams of the task's seed
+tree); nothing here estimates anything.
+
+* **Achievements** have a field (``0 .. n_fields-1``, uniform), a technology readiness
+  level (TRL ``1 .. 9``), a holder type (:data:`HOLDER_TYPES`) and a latent log value
+  ``theta = x . beta + u``, ``u ~ N(0, prior_sd^2)``.  ``x . beta`` is a field effect
+  (``N(0, FIELD_EFFECT_SD^2)``, drawn per population), ``TRL_SLOPE * (trl - 5)`` and a
+  holder effect (:data:`HOLDER_EFFECT`).
+* **Reviewers** belong to a field (``j mod n_fields``: balanced), have a bias
+  ``b_j ~ N(0, bias_sd^2)`` and a personal noise sd ``noise_sd * exp(spread * z_j -
+  spread^2 / 2)``; on an achievement of their own field their noise sd is multiplied by
+  ``field_noise_factor``.
+* **Panels**: each seat is filled from the achievement's own field with probability
+  ``same_field_share`` (binomial count), without repetition inside a panel; a review
+  scores ``s = offset + scale * theta + b_j + e``.
+* **Inquiries**: ``log q = theta + log(1 - shading) + N(0, inquiry_sd^2)``: a quote
+  understates the value by the share ``shading`` (in the median).
+* **Deals**: completed trades of the first ``n_deals`` achievements, with log price
+  ``theta + N(0, deal_sd^2)``; they calibrate the score scale and the quote shading.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+__all__ = [
+    "HOLDER_TYPES",
+    "HOLDER_EFFECT",
+    "TRL_SLOPE",
+    "FIELD_EFFECT_SD",
+    "Achievements",
+    "ReviewerPool",
+    "Panels",
+    "Quotes",
+    "draw_achievements",
+    "draw_reviewers",
+    "draw_panels",
+    "draw_quotes",
+    "draw_deals",
+    "feature_codes",
+]
+
+HOLDER_TYPES = ("university", "institute", "hospital", "state_enterprise")
+HOLDER_EFFECT = np.array([0.0, 0.1, -0.1, 0.2])  # log value effect of each holder type
+TRL_SLOPE = 0.15  # log value per technology readiness level
+FIELD_EFFECT_SD = 0.5  # sd of the field effects on log value
+N_TRL = 9
+
+
+@dataclass(frozen=True)
+class Achievements:
+    """A population of ``n`` achievements; every array has shape ``(n,)``."""
+
+    field: np.ndarray  # int64 in [0, n_fields)
+    trl: np.ndarray  # int64 in [1, 9]
+    holder: np.ndarray  # int64 index into HOLDER_TYPES
+    prior_mean: np.ndarray  # float64, x . beta (true)
+    theta: np.ndarray  # float64, latent log value
+    n_fields: int
+    prior_sd: float
+
+    @property
+    def n(self) -> int:
+        return self.theta.size
+
+
+@dataclass(frozen=True)
+class ReviewerPool:
+    """``n_reviewers`` reviewers; arrays of shape ``(n_reviewers,)``."""
+
+    field: np.ndarray  # int64
+    bias: np.ndarray  # float64, score units
+    sd: np.ndarray  # float64, out-of-field noise sd (score units)
+
+
+@dataclass(frozen=True)
+class Panels:
+    """Reviews in achievement-major order; arrays of shape ``(n_reviews,)``."""
+
+    achievement: np.ndarray  # int64
+    reviewer: np.ndarray  # int64
+    score: np.ndarray  # float64
+    same: np.ndarray  # bool
+    sd: np.ndarray  # float64, true noise sd of the review
+
+
+@dataclass(frozen=True)
+class Quotes:
+    """Price inquiries; arrays of shape ``(n_quotes,)``."""
+
+    achievement: np.ndarray  # int64
+    log_quote: np.ndarray  # float64, natural log of the quoted price
+
+
+def draw_achievements(
+    rng: np.random.Generator, n: int, n_fields: int, prior_sd: float
+) -> Achievements:
+    """Draw features and latent log values of ``n`` achievements."""
+    field_effect = rng.normal(0.0, FIELD_EFFECT_SD, n_fields)
+    field = rng.integers(0, n_fields, n)
+    trl = rng.integers(1, N_TRL + 1, n)
+    holder = rng.integers(0, len(HOLDER_TYPES), n)
+    prior_mean = field_effect[field] + TRL_SLOPE * (trl - 5) + HOLDER_EFFECT[holder]
+    theta = prior_mean + rng.normal(0.0, prior_sd, n)
+    return Achievements(field, trl, holder, prior_mean, theta, n_fields, float(prior_sd))
+
+
+def feature_codes(a: Achievements) -> tuple[np.ndarray, tuple[int, int, int]]:
+    """Categorical prior features ``(n, 3)``: field, TRL - 1, holder type; and their level
+    counts.  The true ``x . beta`` is additive in these levels."""
+    codes = np.stack([a.field, a.trl - 1, a.holder], axis=1)
+    return codes, (a.n_fields, N_TRL, len(HOLDER_TYPES))
+
+
+def draw_reviewers(
+    rng: np.random.Generator,
+    n_reviewers: int,
+    n_fields: int,
+    bias_sd: float,
+    noise_sd: float,
+    noise_sd_spread: float,
+) -> ReviewerPool:
+    """Draw the reviewer pool (fields balanced: reviewer ``j`` is of field ``j mod n_fields``)."""
+    field = np.arange(n_reviewers, dtype=np.int64) % n_fields
+    bias = rng.normal(0.0, bias_sd, n_reviewers)
+    z = rng.normal(0.0, 1.0, n_reviewers)
+    sd = noise_sd * np.exp(noise_sd_spread * z - 0.5 * noise_sd_spread**2)
+    return ReviewerPool(field, bias, sd)
+
+
+@njit(cache=True)
+def _fill_panels(ach_field, n_same, u, by_field, field_ptr, others, others_ptr, reviewer):
+    """Partial Fisher-Yates draws without repetition: ``n_same[i]`` seats from the own
+    field's list, the rest from the other fields' list (swaps undone after each panel)."""
+    n, panel = u.shape
+    for i in range(n):
+        f = ach_field[i]
+        for part in range(2):
+            if part == 0:
+                pool = by_field[field_ptr[f] : field_ptr[f + 1]]
+                lo, hi = 0, n_same[i]
+            else:
+                pool = others[others_ptr[f] : others_ptr[f + 1]]
+                lo, hi = n_same[i], panel
+            m = pool.size
+            for t in range(lo, hi):
+                k = t - lo
+                pick = k + int(u[i, t] * (m - k))
+                pool[k], pool[pick] = pool[pick], pool[k]
+                reviewer[i * panel + t] = pool[k]
+            # undo in reverse to keep the pool in its canonical order (draw-order independence)
+            for t in range(hi - 1, lo - 1, -1):
+                k = t - lo
+                pick = k + int(u[i, t] * (m - k))
+                pool[k], pool[pick] = pool[pick], pool[k]
+
+
+def draw_panels(
+    rng: np.random.Generator,
+    a: Achievements,
+    pool: ReviewerPool,
+    panel: int,
+    same_field_share: float,
+    field_noise_factor: float,
+    score_offset: float,
+    score_scale: float,
+) -> Panels:
+    """Draw a panel of ``panel`` distinct reviewers for every achievement and their scores."""
+    n_rev = pool.field.size
+    if panel > n_rev:
+        raise ValueError(f"panel ({panel}) larger than the reviewer pool ({n_rev})")
+    n_fields = a.n_fields
+    order = np.argsort(pool.field, kind="stable")
+    field_size = np.bincount(pool.field, minlength=n_fields)
+    field_ptr = np.concatenate([[0], np.cumsum(field_size)])
+    by_field = order.astype(np.int64)
+    others = np.concatenate([np.flatnonzero(pool.field != f) for f in range(n_fields)])
+    others_ptr = np.concatenate([[0], np.cumsum(n_rev - field_size)])
+    n_same = rng.binomial(panel, same_field_share, a.n)
+    fs = field_size[a.field]
+    n_same = np.clip(n_same, panel - (n_rev - fs), fs)  # what the pools can supply
+    u = rng.random((a.n, panel))
+    reviewer = np.empty(a.n * panel, np.int64)
+    _fill_panels(a.field, n_same, u, by_field, field_ptr, others.astype(np.int64), others_ptr,
+                 reviewer)  # fmt: skip
+    achievement = np.repeat(np.arange(a.n, dtype=np.int64), panel)
+    same = pool.field[reviewer] == a.field[achievement]
+    sd = pool.sd[reviewer] * np.where(same, field_noise_factor, 1.0)
+    score = (
+        score_offset
+        + score_scale * a.theta[achievement]
+        + pool.bias[reviewer]
+        + sd * rng.standard_normal(reviewer.size)
+    )
+    return Panels(achievement, reviewer, score, same, sd)
+
+
+def draw_quotes(
+    rng: np.random.Generator, theta: np.ndarray, inquiries: int, inquiry_sd: float, shading: float
+) -> Quotes:
+    """``inquiries`` quotes per achievement: ``log q = theta + log(1 - shading) + noise``."""
+    n = theta.size
+    achievement = np.repeat(np.arange(n, dtype=np.int64), inquiries)
+    log_q = theta[achievement] + np.log1p(-shading)
+    log_q = log_q + inquiry_sd * rng.standard_normal(achievement.size)
+    return Quotes(achievement, log_q)
+
+
+def draw_deals(
+    rng: np.random.Generator, theta: np.ndarray, n_deals: int, deal_sd: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Completed deals of the first ``n_deals`` achievements (achievements are exchangeable).
+
+    Returns ``has_deal`` (bool, shape ``(n,)``) and ``deal_y`` (log price, 0 where no deal).
+    """
+    n = theta.size
+    has = np.zeros(n, bool)
+    has[:n_deals] = True
+    y = np.zeros(n)
+    y[:n_deals] = theta[:n_deals] + deal_sd * rng.standard_normal(n_deals)
+    return has, y
