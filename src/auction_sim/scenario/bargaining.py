@@ -74,8 +74,9 @@ class BargainingScenario(ScenarioBase):
 
     Which tactics apply:
 
-    * ``alternating_offers`` with ``information = "complete"``: both sides
-      ``equilibrium`` (the subgame-perfect equilibrium), or both time-dependent
+    * ``equilibrium`` is played by both sides or by neither;
+    * ``alternating_offers`` with ``information = "complete"``: ``equilibrium`` (the
+      subgame-perfect equilibrium), or time-dependent tactics
       (``truthful | boulware | conceder | linear``, opening at the other side's value);
     * ``alternating_offers`` with ``information = "private"``: time-dependent tactics
       only (opening at the end of the other side's value distribution);
@@ -92,26 +93,26 @@ class BargainingScenario(ScenarioBase):
         b = self.bargaining
         tactics = {"bargaining.buyer_tactic": b.buyer_tactic}
         tactics["bargaining.seller_tactic"] = b.seller_tactic
-        if b.protocol == "alternating_offers":
-            if b.information == "private":
-                for key, t in tactics.items():
-                    if t == "equilibrium":
-                        raise FieldError(
-                            key,
-                            "expected a time-dependent tactic (truthful | boulware | conceder |"
-                            " linear) under information = 'private': the equilibrium of"
-                            " alternating offers is implemented for complete information only;"
-                            " found 'equilibrium'",
-                        )
-            elif (b.buyer_tactic == "equilibrium") != (b.seller_tactic == "equilibrium"):
-                key = next(k for k, t in tactics.items() if t != "equilibrium")
-                raise FieldError(
-                    key,
-                    "expected 'equilibrium' on both sides or on neither (the subgame-perfect"
-                    f" equilibrium is played by both), found '{tactics[key]}' against"
-                    " 'equilibrium'",
-                )
-        elif b.protocol == "k_double_auction":
+        if b.protocol == "alternating_offers" and b.information == "private":
+            for key, t in tactics.items():
+                if t == "equilibrium":
+                    raise FieldError(
+                        key,
+                        "expected a time-dependent tactic (truthful | boulware | conceder |"
+                        " linear) under information = 'private': the equilibrium of"
+                        " alternating offers is implemented for complete information only;"
+                        " found 'equilibrium'",
+                    )
+        if b.protocol != "nash" and (b.buyer_tactic == "equilibrium") != (
+            b.seller_tactic == "equilibrium"
+        ):
+            key = next(k for k, t in tactics.items() if t != "equilibrium")
+            raise FieldError(
+                key,
+                "expected 'equilibrium' on both sides or on neither (an equilibrium is played"
+                f" by both sides), found '{tactics[key]}' against 'equilibrium'",
+            )
+        if b.protocol == "k_double_auction":
             for key, t in tactics.items():
                 if t not in _SEALED_TACTICS:
                     raise FieldError(
