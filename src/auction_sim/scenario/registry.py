@@ -15,6 +15,7 @@ __all__ = ["KINDS", "PLANNED_KINDS", "schema_for", "experiment_for", "metrics_fo
 
 KINDS: dict[str, tuple[str, str]] = {
     "auction": ("auction_sim.scenario.auction:AuctionScenario", "auction_sim.experiments.auction"),
+    "market": ("auction_sim.scenario.market:MarketScenario", "auction_sim.experiments.market"),
     "pricing": ("auction_sim.scenario.pricing:PricingScenario", "auction_sim.experiments.pricing"),
     "bargaining": (
         "auction_sim.scenario.bargaining:BargainingScenario",
@@ -23,7 +24,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "listing": ("auction_sim.scenario.listing:ListingScenario", "auction_sim.experiments.listing"),
 }
 
-PLANNED_KINDS = ("double_auction", "market")
+PLANNED_KINDS = ("double_auction",)
 """Kinds of DESIGN §3 that are not implemented yet: rejected with a clear message."""
 
 

@@ -1,0 +1,176 @@
+"""The ``market`` kind: one replication = one run of the discrete-event market.
+
+``run_point(scenario, seed)`` runs :func:`auction_sim.market.sim.simulate` (which
+checks the ledger invariants and fails loudly) and returns the metrics of
+DESIGN §5, then extras.  ``monthly_series(scenario, seed)`` runs the same
+replication and returns its monthly time series (deals, volume, price error, by
+mechanism) for the batch/report side to write next to the results.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..market.choice import AUCTION, FREE, LISTING, NEGOTIATION
+from ..market.sim import MarketRun, simulate
+from ..scenario.market import MarketScenario
+
+__all__ = ["METRICS", "SERIES", "run_point", "metrics_of", "monthly_series", "series_of"]
+
+METRICS = (
+    # DESIGN §5, in order
+    "deal_rate",
+    "days_to_deal",
+    "volume",
+    "price_to_value",
+    "efficiency",
+    "converted_2y",
+    "free_licensed",
+    "broker_income",
+    "events",
+    # extras
+    "registered",
+    "deals",
+    "auction_share",
+    "listing_share",
+    "negotiation_share",
+    "forced_auctions",
+    "platform_fees",
+    "subsidy_paid",
+    "price_error_first",
+    "price_error_last",
+)
+"""Metric names: DESIGN §5 first.
+
+* ``deal_rate``: paid deals / achievements registered during the horizon;
+* ``days_to_deal``: median days from registration to a paid deal;
+* ``volume``: total price of paid deals (currency);
+* ``price_to_value``: mean of price / the highest value among the firms that looked
+  at the item, over paid deals (as the auction kind's price / highest value);
+* ``efficiency``: sum of the buyers' values / sum of the highest value among the
+  firms that looked at each sold item, over paid deals (allocative quality of matching);
+* ``converted_2y``: share of publicly funded results registered at least
+  ``policy.conversion_window_days`` (730) before the horizon that were converted
+  (sold or licensed) within that window of registration (NaN when none qualifies);
+* ``free_licensed``: number of free licences under the use-first rule;
+* ``broker_income``: total broker commissions (currency);
+* ``events``: SimPy events processed;
+* extras: ``registered``, ``deals``, the share of paid deals by method, paid deals
+  from forced public auctions, platform fees, the state's insurance subsidy, and
+  the price error (RMSE of the platform's log price estimate against the log deal
+  price) over the deals of the first and the last quarter of the horizon
+  (``price_error_first`` / ``price_error_last``).
+"""
+
+SERIES = (
+    "month",
+    "deals",
+    "volume",
+    "broker_income",
+    "deals_auction",
+    "deals_listing",
+    "deals_negotiation",
+    "deals_free_license",
+    "price_error",
+    "priced_deals",
+    "value_error",
+    "priced",
+)
+"""Columns of :func:`monthly_series` (one row per month of ``365.25 / 12`` days)."""
+
+
+def _nan_if_empty(x: np.ndarray, f) -> float:
+    return float(f(x)) if x.size else float("nan")
+
+
+def metrics_of(run: MarketRun) -> dict[str, float]:
+    """The metrics of one finished run (see :data:`METRICS`)."""
+    sim = run.sim
+    s = sim.scenario
+    a = sim.ledger.arrays()
+    method = a["method"].astype(np.int64)
+    paid = method != FREE
+    n_reg = sim.n
+    n_paid = int(paid.sum())
+    price = a["price"][paid]
+    wait = (a["day"] - a["registered"])[paid]
+    best = a["best_value"][paid].sum()
+    # conversion within the window of registration, publicly funded results only
+    window = s.policy.conversion_window_days
+    ach = sim.ach
+    elig = ach.public_funded & (ach.registered + window <= sim.horizon)
+    conv = np.zeros(n_reg, bool)
+    items = a["item"].astype(np.int64)
+    in_window = a["day"] <= a["registered"] + window
+    conv[items[in_window]] = True
+    rmse, cnt = sim.monthly_price_error()
+    q = max(1, len(rmse) // 4)
+    first, last = _pooled(rmse[:q], cnt[:q]), _pooled(rmse[-q:], cnt[-q:])
+    return {
+        "deal_rate": n_paid / n_reg if n_reg else float("nan"),
+        "days_to_deal": _nan_if_empty(wait, np.median),
+        "volume": float(price.sum()),
+        "price_to_value": _nan_if_empty(price / a["best_value"][paid], np.mean),
+        "efficiency": float(a["buyer_value"][paid].sum() / best) if best > 0 else float("nan"),
+        "converted_2y": float(conv[elig].mean()) if elig.any() else float("nan"),
+        "free_licensed": float((method == FREE).sum()),
+        "broker_income": float(a["commission"].sum()),
+        "events": float(run.events),
+        "registered": float(n_reg),
+        "deals": float(n_paid),
+        "auction_share": _share(method[paid] == AUCTION),
+        "listing_share": _share(method[paid] == LISTING),
+        "negotiation_share": _share(method[paid] == NEGOTIATION),
+        "forced_auctions": float((a["forced"][paid].astype(bool)).sum()),
+        "platform_fees": float(a["fee"].sum()),
+        "subsidy_paid": float(a["subsidy"].sum()),
+        "price_error_first": first,
+        "price_error_last": last,
+    }
+
+
+def _share(x: np.ndarray) -> float:
+    return float(x.mean()) if x.size else float("nan")
+
+
+def _pooled(rmse: np.ndarray, cnt: np.ndarray) -> float:
+    ok = cnt > 0
+    if not ok.any():
+        return float("nan")
+    return math.sqrt(float((rmse[ok] ** 2 * cnt[ok]).sum() / cnt[ok].sum()))
+
+
+def series_of(run: MarketRun) -> dict[str, np.ndarray]:
+    """Monthly series of a finished run: :data:`SERIES` -> array of shape ``(n_months,)``."""
+    sim = run.sim
+    out = sim.ledger.monthly(sim.horizon)
+    rmse, cnt = sim.monthly_price_error()
+    out["price_error"] = rmse
+    out["priced_deals"] = cnt
+    rmse, cnt = sim.monthly_value_error()
+    out["value_error"] = rmse
+    out["priced"] = cnt
+    return {k: out[k] for k in SERIES}
+
+
+def run_point(scenario: MarketScenario, seed: np.random.SeedSequence) -> dict[str, float]:
+    """One replication: run the market to the horizon; return :data:`METRICS`."""
+    return metrics_of(simulate(scenario, seed))
+
+
+def monthly_series(scenario: MarketScenario, seed: np.random.SeedSequence):
+    """The monthly time series of the replication ``seed`` as a pandas DataFrame.
+
+    Same run as :func:`run_point` with the same arguments (same numbers); columns
+    :data:`SERIES`: month index, paid deals, volume, broker income, deals by method
+    (free licences included); ``price_error``: RMSE of the platform's estimate (the
+    posterior mean log value at the item's last pricing) against the log price of
+    the paid deals closed that month, and ``priced_deals`` their count;
+    ``value_error``: RMSE of the posterior mean against the latent log value theta
+    of the achievements priced that month, and ``priced`` their count.
+    """
+    import pandas as pd
+
+    return pd.DataFrame(series_of(simulate(scenario, seed)))

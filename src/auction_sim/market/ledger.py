@@ -1,0 +1,149 @@
+"""The ledger of contracts, its end-of-run checks and the monthly time series.
+
+Each contract records the item, the buyer, the day, the price (the buyer's
+payment), the platform fee, the broker commission, the holder's receipt, how it
+was traded, the buyer's value and the insurance subsidy paid by the state.
+:meth:`Ledger.check` fails the run loudly (``LedgerError``) when
+
+* an exclusive right is sold more than once;
+* money is not conserved: buyers' payments != holders' receipts + fees + commissions;
+* a firm paid more than its budget in a budget period.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .choice import METHODS
+
+__all__ = ["Ledger", "LedgerError", "MONTH_DAYS"]
+
+MONTH_DAYS = 365.25 / 12.0
+
+_COLUMNS = (
+    "item",
+    "firm",
+    "day",
+    "price",
+    "fee",
+    "commission",
+    "receipt",
+    "method",
+    "forced",
+    "buyer_value",
+    "best_value",
+    "item_value",
+    "registered",
+    "subsidy",
+)
+
+
+class LedgerError(RuntimeError):
+    """A ledger invariant does not hold: the run is wrong and must not be reported."""
+
+
+class Ledger:
+    """Append-only contracts; :meth:`arrays` turns them into NumPy columns."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple] = []
+
+    def record(
+        self,
+        item: int,
+        firm: int,
+        day: float,
+        price: float,
+        fee: float,
+        commission: float,
+        receipt: float,
+        method: int,
+        forced: bool,
+        buyer_value: float,
+        best_value: float,
+        item_value: float,
+        registered: float,
+        subsidy: float,
+    ) -> None:
+        self.rows.append(
+            (
+                item,
+                firm,
+                day,
+                price,
+                fee,
+                commission,
+                receipt,
+                method,
+                forced,
+                buyer_value,
+                best_value,
+                item_value,
+                registered,
+                subsidy,
+            )
+        )
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Columns of the ledger (name -> array of shape ``(n_contracts,)``)."""
+        if not self.rows:
+            return {c: np.zeros(0) for c in _COLUMNS}
+        cols = list(zip(*self.rows, strict=True))
+        return {c: np.asarray(v) for c, v in zip(_COLUMNS, cols, strict=True)}
+
+    def check(self, budget0: np.ndarray, renewal_days: float, n_items: int) -> None:
+        """Check the three invariants; raise :class:`LedgerError` on the first violation."""
+        a = self.arrays()
+        if a["item"].size == 0:
+            return
+        item = a["item"].astype(np.int64)
+        if np.any(item < 0) or np.any(item >= n_items):
+            raise LedgerError("contract for an unknown item")
+        counts = np.bincount(item, minlength=n_items)
+        if counts.max() > 1:
+            bad = int(np.argmax(counts))
+            raise LedgerError(f"exclusive right of item {bad} sold {counts[bad]} times")
+        paid = math.fsum(a["price"])
+        parts = math.fsum(a["receipt"]) + math.fsum(a["fee"]) + math.fsum(a["commission"])
+        if not math.isclose(paid, parts, rel_tol=1e-9, abs_tol=1e-9):
+            raise LedgerError(f"money not conserved: payments {paid!r} != parts {parts!r}")
+        if np.any(a["price"] < 0) or np.any(a["receipt"] < -1e-12):
+            raise LedgerError("negative price or receipt")
+        firm = a["firm"].astype(np.int64)
+        period = np.floor(a["day"] / renewal_days).astype(np.int64)
+        n_per = int(period.max()) + 1
+        spent = np.zeros((budget0.size, n_per))
+        np.add.at(spent, (firm, period), a["price"])
+        over = spent - budget0[:, None]
+        if np.any(over > 1e-9 * np.maximum(1.0, budget0[:, None])):
+            f, p = np.unravel_index(int(np.argmax(over)), over.shape)
+            raise LedgerError(
+                f"firm {f} overdrew its budget in period {p}: spent {spent[f, p]!r},"
+                f" budget {budget0[f]!r}"
+            )
+
+    def monthly(self, horizon_days: float) -> dict[str, np.ndarray]:
+        """Monthly contract series: deals, volume, broker income, deals by method.
+
+        Month ``k`` covers days ``[k, k + 1) * MONTH_DAYS``; arrays have shape
+        ``(n_months,)`` with ``n_months = ceil(horizon_days / MONTH_DAYS)``.
+        """
+        n_m = max(1, math.ceil(horizon_days / MONTH_DAYS))
+        a = self.arrays()
+        month = np.minimum((a["day"] / MONTH_DAYS).astype(np.int64), n_m - 1)
+        paid = a["method"] != 3 if a["method"].size else np.zeros(0, bool)
+        out = {
+            "month": np.arange(n_m),
+            "deals": np.bincount(month[paid], minlength=n_m).astype(np.float64),
+            "volume": np.bincount(month, weights=a["price"], minlength=n_m),
+            "broker_income": np.bincount(month, weights=a["commission"], minlength=n_m),
+        }
+        for code, name in enumerate(METHODS):
+            sel = a["method"] == code
+            out[f"deals_{name}"] = np.bincount(month[sel], minlength=n_m).astype(np.float64)
+        return out
