@@ -1,0 +1,230 @@
+"""The pricing kernels against their naive twins (tests/naive/pricing.py) and scipy lsqr."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.sparse.linalg import lsqr
+
+from auction_sim.core import pricing as cp
+from naive import pricing as naive
+
+
+def problem(seed, n, n_rev, n_reviews, n_quotes):
+    """Random review and quote lists (any order, gaps allowed) and random parameters."""
+    rng = np.random.default_rng(seed)
+    ach = rng.integers(0, n, n_reviews)
+    rev = rng.integers(0, n_rev, n_reviews)
+    score = rng.normal(5, 2, n_reviews)
+    same = rng.random(n_reviews) < 0.5
+    q_ach = rng.integers(0, n, n_quotes)
+    log_q = rng.normal(0, 1, n_quotes)
+    params = cp.PricingParams(
+        alpha=rng.normal(5, 1),
+        gamma=rng.uniform(0.5, 2),
+        bias=rng.normal(0, 0.5, n_rev),
+        noise_var=rng.uniform(0.2, 2, n_rev),
+        field_factor=rng.uniform(0.2, 1),
+        shift=rng.normal(-0.2, 0.1),
+        quote_var=rng.uniform(0.05, 1),
+        effects=np.zeros(0),
+        prior_var=rng.uniform(0.5, 2),
+        deal_var=rng.uniform(0.01, 0.1),
+    )
+    has_deal = rng.random(n) < 0.3
+    deal_y = np.where(has_deal, rng.normal(0, 1, n), 0.0)
+    prior_mean = rng.normal(0, 1, n)
+    return ach, rev, score, same, q_ach, log_q, params, has_deal, deal_y, prior_mean
+
+
+sizes = dict(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 25),
+    n_rev=st.integers(1, 8),
+    n_reviews=st.integers(0, 60),
+    n_quotes=st.integers(0, 40),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(**sizes)
+def test_csr_lists_match_a_stable_sort(seed, n, n_rev, n_reviews, n_quotes):
+    ach, rev, score, same, q_ach, log_q, *_ = problem(seed, n, n_rev, n_reviews, n_quotes)
+    rl = cp.build_reviews(n, n_rev, ach, rev, score, same)
+    order, ptr = naive.csr(ach, n)
+    np.testing.assert_array_equal(rl.ach_ptr, ptr)
+    np.testing.assert_array_equal(rl.reviewer, rev[order])
+    np.testing.assert_array_equal(rl.score, score[order])
+    np.testing.assert_array_equal(rl.same, same[order])
+    order, ptr = naive.csr(rev, n_rev)
+    np.testing.assert_array_equal(rl.rev_ptr, ptr)
+    np.testing.assert_array_equal(rl.rev_ach, ach[order])
+    np.testing.assert_array_equal(rl.rev_score, score[order])
+    ql = cp.build_quotes(n, q_ach, log_q)
+    order, ptr = naive.csr(q_ach, n)
+    np.testing.assert_array_equal(ql.q_ptr, ptr)
+    np.testing.assert_array_equal(ql.log_quote, log_q[order])
+
+
+@settings(max_examples=40, deadline=None)
+@given(**sizes, flat=st.booleans(), deals=st.booleans())
+def test_fuse_matches_naive_and_serial_equals_parallel(
+    seed, n, n_rev, n_reviews, n_quotes, flat, deals
+):
+    ach, rev, score, same, q_ach, log_q, params, has_deal, deal_y, mu = problem(
+        seed, n, n_rev, n_reviews, n_quotes
+    )
+    if flat:
+        params = params._replace(prior_var=np.inf)
+    if not deals:
+        has_deal = None
+    rl = cp.build_reviews(n, n_rev, ach, rev, score, same)
+    ql = cp.build_quotes(n, q_ach, log_q)
+    m0, v0 = cp.fuse(rl, ql, params, mu, None, has_deal, deal_y, parallel=False)
+    m1, v1 = cp.fuse(rl, ql, params, mu, None, has_deal, deal_y, parallel=True)
+    np.testing.assert_array_equal(m0, m1)
+    np.testing.assert_array_equal(v0, v1)
+    em, ev = naive.fuse(ach, rev, score, same, q_ach, log_q, params, mu, n, has_deal, deal_y)
+    np.testing.assert_allclose(m0, em, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(v0, ev, rtol=1e-10)
+    assert not np.isnan(m0).any() and not np.isnan(v0).any()
+
+
+@settings(max_examples=30, deadline=None)
+@given(**sizes)
+def test_reviewer_statistics_both_paths_match_naive(seed, n, n_rev, n_reviews, n_quotes):
+    ach, rev, score, same, q_ach, log_q, params, *_ = problem(seed, n, n_rev, n_reviews, 0)
+    rl = cp.build_reviews(n, n_rev, ach, rev, score, same)
+    ql = cp.build_quotes(n, q_ach, log_q)
+    mean = np.random.default_rng(seed).normal(size=n)
+    var = np.random.default_rng(seed + 1).uniform(0.1, 1, n)
+    expected = naive.reviewer_stats(ach, rev, score, same, mean, var, n_rev)
+    stats = np.empty((n_rev, 12))
+    cp._reviewer_serial(rl.rev_ptr, rl.rev_ach, rl.rev_score, rl.rev_same, mean, var, stats)
+    np.testing.assert_allclose(stats, expected, rtol=1e-12, atol=1e-9)
+    # the fused scatter of the achievement pass (moving moments only: columns 2, 3, 4)
+    features = cp.make_features(np.zeros((n, 0), np.int64), ())
+    data = cp._data(rl, ql, np.zeros(n, np.uint8), np.zeros(n), features, np.zeros(1))
+    m, v = cp.fuse(rl, ql, params, 0.0)
+    rstats = np.zeros((cp.N_CHUNKS, n_rev, 12))
+    cp._estep(data, params, mean.copy(), var.copy(), False, rstats)
+    expected = naive.reviewer_stats(ach, rev, score, same, m, v, n_rev)
+    cols = [2, 3, 4, 8, 9, 10]
+    np.testing.assert_allclose(rstats.sum(0)[:, cols], expected[:, cols], rtol=1e-10, atol=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 30), k=st.integers(0, 80))
+def test_row_mean_and_median(seed, n, k):
+    rng = np.random.default_rng(seed)
+    order, ptr = naive.csr(rng.integers(0, n, k), n)
+    values = rng.choice([0.0, 1.0, 2.5, -1.0], k) if seed % 2 else rng.normal(size=k)
+    np.testing.assert_allclose(cp.achievement_mean(ptr, values), naive.row_mean(ptr, values))
+    np.testing.assert_array_equal(cp.achievement_median(ptr, values), naive.row_median(ptr, values))
+
+
+def two_way(seed, n, n_rev, panel):
+    rng = np.random.default_rng(seed)
+    ach = np.repeat(np.arange(n), panel)
+    rev = np.concatenate([rng.choice(n_rev, panel, replace=False) for _ in range(n)])
+    b = rng.normal(0, 0.5, n_rev)
+    score = rng.normal(0, 1, n)[ach] + b[rev] + rng.normal(0, 1, ach.size)
+    same = rng.random(ach.size) < 0.5
+    return ach, rev, score, same
+
+
+@pytest.mark.parametrize("seed,n,n_rev,panel", [(0, 400, 30, 5), (1, 300, 12, 2), (2, 60, 25, 3)])
+def test_equal_precision_biases_match_lsqr(seed, n, n_rev, panel):
+    ach, rev, score, same = two_way(seed, n, n_rev, panel)
+    rl = cp.build_reviews(n, n_rev, ach, rev, score, same)
+    ql = cp.build_quotes(n, np.zeros(0, np.int64), np.zeros(0))
+    res = cp.estimate_joint(
+        rl, ql, learn_scale=False, learn_precision=False, learn_prior=False,
+        prior_var=np.inf, bias_prior_sd=np.inf, tol=1e-12, max_iter=20_000,
+    )  # fmt: skip
+    assert res.converged
+    assert np.all(np.diff(rl.rev_ptr) > 0)  # every reviewer active: sum-to-zero over all
+    A = sp.csr_matrix(
+        (np.ones(2 * ach.size), (np.repeat(np.arange(ach.size), 2),
+                                 np.stack([ach, n + rev], 1).ravel())),
+        shape=(ach.size, n + n_rev),
+    )  # fmt: skip
+    sol = lsqr(A, score, atol=1e-14, btol=1e-14, iter_lim=100_000)[0]
+    b = sol[n:] - sol[n:].mean()
+    np.testing.assert_allclose(res.params.bias, b, atol=1e-6)
+    # the achievement effects too (same centring: biases sum to zero)
+    a = sol[:n] + sol[n:].mean()
+    np.testing.assert_allclose(res.mean, a, atol=1e-6)
+    if n * n_rev <= 20_000:
+        np.testing.assert_allclose(
+            res.params.bias, naive.two_way_ls_biases(ach, rev, score, n, n_rev), atol=1e-6
+        )
+
+
+def test_degenerate_inputs_flagged_without_nan():
+    rng = np.random.default_rng(5)
+    n, n_rev = 200, 12
+    ach, rev, score, same = two_way(5, n, n_rev - 1, 3)
+    keep = ach < n - 10  # the last 10 achievements get no review
+    ach, rev, score, same = ach[keep], rev[keep], score[keep], same[keep]
+    ach = np.append(ach, 0)  # reviewer n_rev - 1 reviews once
+    rev = np.append(rev, n_rev - 1)
+    score = np.append(score, 7.0)
+    same = np.append(same, True)
+    q_ach = np.repeat(np.arange(0, n, 2), 2)  # odd achievements have no quote
+    log_q = rng.normal(size=q_ach.size)
+    rl = cp.build_reviews(n, n_rev + 1, ach, rev, score, same)  # reviewer n_rev is idle
+    ql = cp.build_quotes(n, q_ach, log_q)
+    has_deal = np.zeros(n, bool)
+    has_deal[:20] = True
+    deal_y = np.where(has_deal, rng.normal(size=n), 0.0)
+    res = cp.estimate_joint(rl, ql, None, has_deal, deal_y)
+    for arr in (res.mean, res.var, res.params.bias, res.params.noise_var):
+        assert np.all(np.isfinite(arr))
+    assert np.all(res.var > 0)
+    assert np.all(res.flags[n - 10 :] & cp.NO_REVIEWS)
+    assert not np.any(res.flags[: n - 10] & cp.NO_REVIEWS)
+    assert np.all(res.flags[1::2] & cp.NO_QUOTES) and not np.any(res.flags[0::2] & cp.NO_QUOTES)
+    assert res.reviewer_flags[n_rev - 1] & cp.FEW_REVIEWS
+    assert res.reviewer_flags[n_rev] & cp.REVIEWER_IDLE
+    assert not np.any(res.reviewer_flags[: n_rev - 1])
+    # no quotes at all, and no deals: still finite
+    none = cp.build_quotes(n, np.zeros(0, np.int64), np.zeros(0))
+    res = cp.estimate_joint(rl, none)
+    assert np.all(np.isfinite(res.mean)) and np.all(np.isfinite(res.var))
+    assert np.all(res.flags & cp.NO_QUOTES)
+
+
+def test_joint_is_deterministic_serial_equals_parallel():
+    ach, rev, score, same = two_way(3, 3000, 40, 4)
+    rl = cp.build_reviews(3000, 40, ach, rev, score, same)
+    q_ach = np.repeat(np.arange(3000), 2)
+    ql = cp.build_quotes(3000, q_ach, np.random.default_rng(0).normal(size=q_ach.size))
+    f = cp.make_features(np.random.default_rng(1).integers(0, 3, (3000, 2)))
+    deal = np.arange(3000) < 100
+    y = np.where(deal, 0.5, 0.0)
+    a = cp.estimate_joint(rl, ql, f, deal, y, parallel=False)
+    b = cp.estimate_joint(rl, ql, f, deal, y, parallel=True)
+    np.testing.assert_array_equal(a.mean, b.mean)
+    np.testing.assert_array_equal(a.params.bias, b.params.bias)
+    assert a.n_iter == b.n_iter
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="out of range"):
+        cp.build_reviews(3, 2, [0, 3], [0, 1], [1.0, 2.0], [0, 0])
+    with pytest.raises(ValueError, match="out of range"):
+        cp.build_reviews(3, 2, [0, 1], [0, 2], [1.0, 2.0], [0, 0])
+    with pytest.raises(ValueError, match="finite"):
+        cp.build_reviews(3, 2, [0, 1], [0, 1], [1.0, np.nan], [0, 0])
+    with pytest.raises(ValueError, match="out of range"):
+        cp.make_features(np.array([[0], [2]]), (2,))
+    rl = cp.build_reviews(3, 2, [0, 1], [0, 1], [1.0, 2.0], [0, 0])
+    ql = cp.build_quotes(3, [0], [0.1])
+    with pytest.raises(ValueError, match="tol"):
+        cp.estimate_joint(rl, ql, tol=0.0)
+    bad = cp.PricingParams(0.0, 1.0, np.zeros(2), np.array([1.0, -1.0]), 1.0, 0.0, 1.0,
+                           np.zeros(0), 1.0, 1.0)  # fmt: skip
+    with pytest.raises(ValueError, match="positive"):
+        cp.fuse(rl, ql, bad)
