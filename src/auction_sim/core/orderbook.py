@@ -68,6 +68,19 @@ __all__ = [
     "Depth",
     "Replay",
     "replay",
+    "submit",
+    "submit_limit",
+    "submit_market",
+    "submit_cancel",
+    "cancel_all",
+    "last_fills",
+    "best_ticks",
+    "FILL_BUY",
+    "FILL_SELL",
+    "FILL_BUYER",
+    "FILL_SELLER",
+    "FILL_TICK",
+    "FILL_QTY",
 ]
 
 BUY = 0
@@ -129,13 +142,13 @@ _S_SIDE = 4
 _S_NEXT = 5
 _S_PREV = 6
 _SLOT = 8  # fields per slot (one 64-byte cache line; the last is padding)
-# rows of a trade block (fill buffer and batch output)
-_T_BUY = 0
-_T_SELL = 1
-_T_BUYER = 2
-_T_SELLER = 3
-_T_TICK = 4
-_T_QTY = 5
+# columns of a trade block (fill buffer and batch output)
+_T_BUY = FILL_BUY = 0
+_T_SELL = FILL_SELL = 1
+_T_BUYER = FILL_BUYER = 2
+_T_SELLER = FILL_SELLER = 3
+_T_TICK = FILL_TICK = 4
+_T_QTY = FILL_QTY = 5
 
 _GRID_TOL = 1e-9
 
@@ -373,6 +386,18 @@ def submit(mem, kind, side, price, qty, owner, target):
     """Per-order entry point: one order into ``mem``; fills go to its fill buffer."""
     lv, sl, ids, fl = _views(mem)
     return _exec(mem, lv, sl, ids, fl, 0, kind, side, price, qty, owner, target)
+
+
+@njit(cache=True)
+def last_fills(mem):
+    """The fills of the last submission: a view of shape ``(n_fills, 6)``, columns ``FILL_*``."""
+    return _views(mem)[3][: mem[_H_NFILL]]
+
+
+@njit(cache=True)
+def best_ticks(mem):
+    """``(best bid tick, best ask tick)``; -1 / ``n_ticks`` when a side is empty."""
+    return mem[_H_BB], mem[_H_BA]
 
 
 @njit(cache=True)
