@@ -15,8 +15,12 @@ __all__ = ["KINDS", "PLANNED_KINDS", "schema_for", "experiment_for", "metrics_fo
 
 KINDS: dict[str, tuple[str, str]] = {
     "auction": ("auction_sim.scenario.auction:AuctionScenario", "auction_sim.experiments.auction"),
-    "market": ("auction_sim.scenario.market:MarketScenario", "auction_sim.experiments.market"),
+    "double_auction": (
+        "auction_sim.scenario.double_auction:DoubleAuctionScenario",
+        "auction_sim.experiments.double_auction",
+    ),
     "pricing": ("auction_sim.scenario.pricing:PricingScenario", "auction_sim.experiments.pricing"),
+    "market": ("auction_sim.scenario.market:MarketScenario", "auction_sim.experiments.market"),
     "bargaining": (
         "auction_sim.scenario.bargaining:BargainingScenario",
         "auction_sim.experiments.bargaining",
@@ -24,7 +28,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "listing": ("auction_sim.scenario.listing:ListingScenario", "auction_sim.experiments.listing"),
 }
 
-PLANNED_KINDS = ("double_auction",)
+PLANNED_KINDS: tuple[str, ...] = ()
 """Kinds of DESIGN §3 that are not implemented yet: rejected with a clear message."""
 
 
