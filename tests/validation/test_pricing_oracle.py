@@ -59,7 +59,7 @@ def test_joint_beats_both_baselines(defaults):
 def test_coverage_at_other_panel_sizes_and_shading(panel, shading, same):
     n = 30_000
     s = scenario(achievements=n, reviewers=600, panel=panel, shading=shading,
-                 same_field_share=same, deals=1500)  # fmt: skip
+                 same_field_share=same, deal_share=0.05)  # fmt: skip
     r = run_point(s, np.random.SeedSequence([panel, int(shading * 100)]))
     assert coverage_band(r["coverage90"], n - 1500), r
     assert r["rmse_log"] <= 1.05 * r["oracle_rmse_log"], r
@@ -69,10 +69,10 @@ def test_coverage_at_other_panel_sizes_and_shading(panel, shading, same):
 def test_without_quotes():
     """No quotes: coverage still holds with two reviews each; with one review and no quote
     the split between prior and review noise is not identified: finite, not calibrated."""
-    s = scenario(achievements=20_000, reviewers=200, panel=2, inquiries=0, deals=1000)
+    s = scenario(achievements=20_000, reviewers=200, panel=2, inquiries=0, deal_share=0.05)
     r = run_point(s, np.random.SeedSequence(1))
     assert coverage_band(r["coverage90"], 19_000), r
     assert r["rmse_log"] <= 1.05 * r["oracle_rmse_log"], r
-    s = scenario(achievements=5000, reviewers=40, panel=1, inquiries=0, deals=200)
+    s = scenario(achievements=5000, reviewers=40, panel=1, inquiries=0, deal_share=0.04)
     r = run_point(s, np.random.SeedSequence(1))
     assert all(np.isfinite(v) for k, v in r.items() if k != "shading_hat"), r

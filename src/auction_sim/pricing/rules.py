@@ -69,6 +69,8 @@ def _myerson(mu, s, v0):
     if s <= 0.0:
         return max(np.exp(mu), v0)
     lo, hi = -40.0, 40.0
+    if v0 > 0.0:  # the root lies above log r = log v0 (r >= v0 since 1 - s M < 1)
+        hi = max(hi, (np.log(v0) - mu) / s + 1.0)
     for _ in range(200):
         z = 0.5 * (lo + hi)
         g = 1.0 - s * _mills(z)

@@ -52,8 +52,8 @@ class PricingSection(Section):
     prior_sd: float = Field(
         1.0, ge=0.0, description="sd of log value around its feature prediction (sigma_u)"
     )
-    deals: int = Field(
-        2000, ge=0, description="completed deals (achievements with an observed price)"
+    deal_share: float = Field(
+        0.02, ge=0.0, lt=1.0, description="share of achievements with a completed deal (price seen)"
     )
     deal_sd: float = Field(0.2, ge=0.0, description="sd of log deal price around log value")
     estimator: Estimator = Field(
@@ -70,14 +70,14 @@ class PricingSection(Section):
                 f"expected at least panel = {self.panel} reviewers (panels have distinct"
                 f" reviewers), found {self.reviewers}",
             )
-        if self.deals >= self.achievements:
-            raise FieldError(
-                "deals",
-                f"expected fewer deals than achievements ({self.achievements}), found {self.deals}",
-            )
         if self.score_scale == 0.0:
             raise FieldError("score_scale", "expected a non-zero scale, found 0.0")
         return self
+
+    @property
+    def deals(self) -> int:
+        """Number of completed deals: ``round(deal_share * achievements)``."""
+        return int(round(self.deal_share * self.achievements))
 
 
 class PricingScenario(ScenarioBase):
@@ -93,6 +93,8 @@ class PricingScenario(ScenarioBase):
             raise FieldError("pricing.inquiries", "estimator 'median_quote' needs inquiries >= 1")
         if p.estimator != "joint" and p.deals < 3:
             raise FieldError(
-                "pricing.deals", f"the baselines calibrate on deals: expected >= 3, found {p.deals}"
+                "pricing.deal_share",
+                f"the baselines calibrate on deals: expected deal_share * achievements >= 3,"
+                f" found {p.deals} deals",
             )
         return self
