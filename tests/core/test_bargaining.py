@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from auction_sim.core import bargaining as kb
 from naive import bargaining as naive
 
-E = st.sampled_from([0.2, 0.5, 1.0, 2.0, 5.0, math.inf])
+E = st.one_of(st.sampled_from([0.2, 1.0, 5.0, math.inf]), st.floats(0.05, 20.0))
 
 
 def _values(seed, n, discrete):
@@ -24,7 +24,7 @@ def _values(seed, n, discrete):
 @given(
     seed=st.integers(0, 2**32 - 1),
     n=st.integers(1, 40),
-    rounds=st.integers(1, 12),
+    rounds=st.integers(1, 60),
     first=st.sampled_from([kb.SELLER, kb.BUYER]),
     e_b=E,
     e_s=E,
@@ -39,6 +39,20 @@ def test_alternating_offers_matches_naive(seed, n, rounds, first, e_b, e_s, priv
     np.testing.assert_array_equal(res.agreed, ref[0])
     np.testing.assert_array_equal(res.round, ref[2])
     np.testing.assert_allclose(res.price, ref[1], rtol=0, atol=1e-12)
+
+
+def test_many_pairs_match_naive():
+    # the kernel's binary search against the naive round-by-round play, on many pairs
+    vb, vs = _values(8, 3000, False)
+    for rounds, first, e_b, e_s in ((50, kb.SELLER, 5.0, 0.2), (7, kb.BUYER, 0.5, 1.0)):
+        for open_b, open_s in ((0.0, 1.0), (vs, vb)):
+            res = kb.alternating_offers(vb, vs, open_b, open_s, rounds, first, e_b, e_s)
+            ref = naive.alternating_offers(
+                vb, vs, np.broadcast_to(open_b, vb.shape), np.broadcast_to(open_s, vb.shape),
+                rounds, first, e_b, e_s,
+            )  # fmt: skip
+            np.testing.assert_array_equal(res.round, ref[2])
+            np.testing.assert_allclose(res.price, ref[1], rtol=0, atol=1e-12)
 
 
 def test_parallel_equals_serial():

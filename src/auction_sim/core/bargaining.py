@@ -125,40 +125,73 @@ def concession_curve(rounds: int, e: float) -> np.ndarray:
     if not e > 0:
         raise ValueError(f"the concession exponent must be > 0, got {e!r}")
     t = np.arange(rounds + 1, dtype=np.float64) / rounds
-    return t ** (1.0 / e)
+    # monotone by construction; the accumulate guards against a libm pow off by an ulp
+    return np.maximum.accumulate(t ** (1.0 / e))
+
+
+@njit(cache=True, inline="always")
+def _first_accept(t0, n, sign, init_p, span_p, conc_p, init_r, span_r, conc_r):
+    """First ``j < n`` whose proposal at round ``t0 + 2 j`` is accepted (``n`` if none).
+
+    The proposer offers ``init_p + span_p * conc_p[t]``; the responder accepts when that
+    is at least as good as its next offer ``init_r + span_r * conc_r[t + 1]``;
+    ``sign = +1`` for a seller proposing (accept iff offer <= buyer's next offer) and
+    ``-1`` for a buyer proposing (accept iff offer >= seller's next offer).  Offers move
+    monotonically towards the reservation values, so acceptance is monotone in ``t``:
+    a branch-free lower-bound binary search finds the first accepted round exactly.
+    """
+    lo = 0
+    length = n
+    while length > 0:
+        half = length >> 1
+        mid = lo + half
+        t = t0 + 2 * mid
+        ok = sign * (init_p + span_p * conc_p[t]) <= sign * (init_r + span_r * conc_r[t + 1])
+        lo = lo if ok else mid + 1
+        length = half if ok else length - half - 1
+    return lo
 
 
 @njit(cache=True, inline="always")
 def offers_row(
     i, vb, vs, open_b, open_s, conc_b, conc_s, rounds, first_mover, agreed, price, rnd
 ) -> None:
-    """Negotiation ``i`` under time-dependent tactics into ``agreed``, ``price``, ``rnd``."""
+    """Negotiation ``i`` under time-dependent tactics into ``agreed``, ``price``, ``rnd``.
+
+    Equivalent to playing the rounds one by one (the naive twin does exactly that), but
+    finds each side's first accepted proposal by binary search: O(log rounds) per pair.
+    """
     v_b = vb[i]
     v_s = vs[i]
     init_s = open_s[i] if open_s[i] > v_s else v_s
     init_b = open_b[i] if open_b[i] < v_b else v_b
-    span_s = v_s - init_s
-    span_b = v_b - init_b
-    seller_turn = first_mover == SELLER
-    for t in range(rounds):
-        if seller_turn:
-            offer = init_s + span_s * conc_s[t]
-            if offer <= init_b + span_b * conc_b[t + 1]:
-                agreed[i] = True
-                price[i] = offer
-                rnd[i] = t
-                return
-        else:
-            offer = init_b + span_b * conc_b[t]
-            if offer >= init_s + span_s * conc_s[t + 1]:
-                agreed[i] = True
-                price[i] = offer
-                rnd[i] = t
-                return
-        seller_turn = not seller_turn
-    agreed[i] = False
-    price[i] = np.nan
-    rnd[i] = -1
+    span_s = v_s - init_s  # <= 0: the seller comes down
+    span_b = v_b - init_b  # >= 0: the buyer goes up
+    n_first = (rounds + 1) // 2  # proposals of the first mover (rounds 0, 2, ...)
+    n_second = rounds // 2  # proposals of the other side (rounds 1, 3, ...)
+    never = rounds + 1
+    if first_mover == SELLER:
+        j = _first_accept(0, n_first, 1.0, init_s, span_s, conc_s, init_b, span_b, conc_b)
+        ts = 2 * j if j < n_first else never
+        j = _first_accept(1, n_second, -1.0, init_b, span_b, conc_b, init_s, span_s, conc_s)
+        tb = 2 * j + 1 if j < n_second else never
+    else:
+        j = _first_accept(0, n_first, -1.0, init_b, span_b, conc_b, init_s, span_s, conc_s)
+        tb = 2 * j if j < n_first else never
+        j = _first_accept(1, n_second, 1.0, init_s, span_s, conc_s, init_b, span_b, conc_b)
+        ts = 2 * j + 1 if j < n_second else never
+    if ts < tb:
+        agreed[i] = True
+        price[i] = init_s + span_s * conc_s[ts]
+        rnd[i] = ts
+    elif tb < never:
+        agreed[i] = True
+        price[i] = init_b + span_b * conc_b[tb]
+        rnd[i] = tb
+    else:
+        agreed[i] = False
+        price[i] = np.nan
+        rnd[i] = -1
 
 
 @njit(cache=True)
