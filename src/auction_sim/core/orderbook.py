@@ -227,7 +227,7 @@ def _fix_best(mem, lv, side):
         mem[_H_BA] = t
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _exec(mem, lv, sl, ids, fl, fpos, kind, side, price, qty, owner, target):
     """Process one order against the book in ``mem``.
 
