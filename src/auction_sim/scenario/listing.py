@@ -56,7 +56,8 @@ class ListingSection(Section):
 class ListingScenario(ScenarioBase):
     """A scenario of kind ``listing``.
 
-    Per listing: value ``v``; the platform's estimate ``v * exp(estimate_sd_log * Z)``;
+    Per listing: value ``v``; the platform's estimate ``v * exp(estimate_sd_log * Z)``
+    with ``Z`` standard normal (median-unbiased);
     listing price ``price * estimate``; buyers arrive as a Poisson process at
     ``buyer_rate`` per day, each with value ``v * fit``; a buyer whose value is at least
     the price registers an intent.  Without intents the item is relisted at
