@@ -187,19 +187,28 @@ def _to_tick(mem, price):
 
 @njit(cache=True, inline="always")
 def _unlink(mem, lv, sl, s):
-    """Remove slot ``s`` from its level (quantities untouched) and free it."""
+    """Remove slot ``s`` from its level (level quantity untouched) and free it.
+
+    Removing the head leaves the new head's ``prev`` stale (it still names ``s``):
+    nothing is ever inserted before a head, so a head's ``prev`` is never read, and
+    the match loop saves touching the next order's cache line.  A freed slot has
+    quantity 0, which is how a cancel tells a live order from a gone one.
+    """
     side = sl[s, _S_SIDE]
     t = sl[s, _S_TICK]
-    p = sl[s, _S_PREV]
     q = sl[s, _S_NEXT]
-    if p >= 0:
-        sl[p, _S_NEXT] = q
-    else:
+    if lv[t, _HEAD + side] == s:
         lv[t, _HEAD + side] = q
-    if q >= 0:
-        sl[q, _S_PREV] = p
+        if q < 0:
+            lv[t, _TAIL + side] = -1
     else:
-        lv[t, _TAIL + side] = p
+        p = sl[s, _S_PREV]
+        sl[p, _S_NEXT] = q
+        if q >= 0:
+            sl[q, _S_PREV] = p
+        else:
+            lv[t, _TAIL + side] = p
+    sl[s, _S_QTY] = 0
     sl[s, _S_NEXT] = mem[_H_FREE]
     mem[_H_FREE] = s
     mem[_H_NB + side] -= 1
@@ -248,8 +257,12 @@ def _exec(mem, lv, sl, ids, fl, fpos, kind, side, price, qty, owner, target):
     if kind != LIMIT and kind != MARKET and kind != CANCEL:
         code = REJECT_KIND
     elif kind == CANCEL:
-        if target < 0 or target >= oid or ids[target] < 0:
+        if target < 0 or target >= oid:
             code = REJECT_UNKNOWN_ID
+        else:
+            s = ids[target]  # the slot it rested in, if it ever did; live iff it still holds it
+            if s < 0 or sl[s, _S_ID] != target or sl[s, _S_QTY] <= 0:
+                code = REJECT_UNKNOWN_ID
     elif side != BUY and side != SELL:
         code = REJECT_SIDE
     elif qty <= 0:
@@ -315,7 +328,6 @@ def _exec(mem, lv, sl, ids, fl, fpos, kind, side, price, qty, owner, target):
             left -= f
             lv[t, _LQTY + SELL] -= f
             if f == mq:
-                ids[sl[s, _S_ID]] = -1
                 _unlink(mem, lv, sl, s)
                 if lv[t, _HEAD + SELL] < 0:
                     _fix_best(mem, lv, SELL)
@@ -341,7 +353,6 @@ def _exec(mem, lv, sl, ids, fl, fpos, kind, side, price, qty, owner, target):
             left -= f
             lv[t, _LQTY + BUY] -= f
             if f == mq:
-                ids[sl[s, _S_ID]] = -1
                 _unlink(mem, lv, sl, s)
                 if lv[t, _HEAD + BUY] < 0:
                     _fix_best(mem, lv, BUY)
@@ -447,7 +458,7 @@ def _replay_kernel(mem, kind, side, price, qty, owner, target, start, status, fi
 @njit(cache=True)
 def cancel_all(mem):
     """Remove every resting order (a call-market reset, or Gode-Sunder's clearing of quotes)."""
-    lv, sl, ids, _ = _views(mem)
+    lv, sl, _, _ = _views(mem)
     for side in range(2):
         t = mem[_H_BB + side]
         step = -1 if side == BUY else 1
@@ -455,7 +466,6 @@ def cancel_all(mem):
             s = lv[t, _HEAD + side]
             while s >= 0:
                 q = sl[s, _S_NEXT]
-                ids[sl[s, _S_ID]] = -1
                 _unlink(mem, lv, sl, s)
                 s = q
             lv[t, _LQTY + side] = 0
