@@ -6,7 +6,7 @@ firm fit uniform on [0.5, 1.5] — for 200 000 listings (about 4.8e6 pre-drawn b
 ``kernel`` times :func:`auction_sim.core.listing.run_listings` alone, on pre-drawn buyers;
 ``end_to_end`` times one replication of the experiment (draws included).
 
-Run: ``pytest benchmarks/test_listing.py --benchmark-only``.
+Run: ``pytest benchmarks/test_listing_throughput.py --benchmark-only``.
 """
 
 import numba
