@@ -103,28 +103,38 @@ def _rerun_and_check(out, backend, reference):
     assert (out / "runs.parquet").read_bytes() == reference.read_bytes()
 
 
-@pytest.mark.parametrize("backend", ["serial", "process"])
-def test_ctrl_c_then_rerun_completes_only_the_missing_tasks(backend, reference, tmp_path):
+def test_ctrl_c_then_rerun_completes_only_the_missing_tasks(reference, tmp_path):
     out = tmp_path / "o"
-    proc, stderr = _interrupt(out, backend, signal.SIGINT, at_least=4)
+    proc, stderr = _interrupt(out, "serial", signal.SIGINT, at_least=4)
     assert proc.returncode == 1, stderr
     assert "interrupted after" in stderr and "run the same command again" in stderr
     assert "Traceback" not in stderr
     assert not (out / "runs.parquet").exists()
-    assert _group_gone(proc.pid), "pool workers outlived the interrupted run"
-    _rerun_and_check(out, backend, reference)
+    _rerun_and_check(out, "serial", reference)
 
 
-def test_kill_9_at_a_random_moment_then_rerun_loses_and_duplicates_nothing(reference, tmp_path):
-    backend = "process"  # the harder case: the pool's workers are orphaned by the kill
-    at = random.randint(1, TOTAL // 2)
-    print(f"kill -9 after {at} stored tasks")  # shown on failure, to reproduce
+def test_process_pool_kill_9_then_ctrl_c_then_rerun_loses_and_duplicates_nothing(
+    reference, tmp_path
+):
+    """kill -9 at a random moment, a rerun stopped by Ctrl-C, then a rerun that completes."""
     out = tmp_path / "o"
-    proc, _ = _interrupt(out, backend, signal.SIGKILL, at_least=at)
+    at = random.randint(1, TOTAL // 3)
+    print(f"kill -9 after {at} stored tasks")  # shown on failure, to reproduce
+    proc, _ = _interrupt(out, "process", signal.SIGKILL, at_least=at)
     assert proc.returncode == -signal.SIGKILL
     # Orphaned pool workers notice their parent is gone and exit.
     assert _group_gone(proc.pid), "pool workers outlived the killed run"
-    _rerun_and_check(out, backend, reference)
+    first = _snapshot(out)
+
+    proc, stderr = _interrupt(out, "process", signal.SIGINT, at_least=len(first) + 4)
+    assert proc.returncode == 1, stderr
+    assert f"resuming: {len(first)} of {TOTAL} tasks" in stderr
+    assert "interrupted after" in stderr and "Traceback" not in stderr
+    assert _group_gone(proc.pid), "pool workers outlived the interrupted run"
+    second = _snapshot(out)
+    assert {k: second[k] for k in first} == first  # stored tasks were not redone
+
+    _rerun_and_check(out, "process", reference)
 
 
 def test_damaged_part_and_stale_temp_files_are_redone(reference, tmp_path):

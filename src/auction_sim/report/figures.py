@@ -47,6 +47,10 @@ a 95 % confidence band, one line per grid point.
 """
 
 
+LEGEND_INSIDE = 8
+"""Up to this many lines the legend sits inside the axes; more go beside them."""
+
+
 def _new_figure(width: float = 6.4, height: float = 4.2) -> Figure:
     fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
@@ -108,10 +112,11 @@ def sweep_figure(source, param: str, metric: str, *, params=None) -> Figure:
     numeric = all(_is_number(v) for v in xs)
     pos = {v: (float(v) if numeric else float(i)) for i, v in enumerate(xs)}
 
-    fig = _new_figure()
+    groups = list(sub.groupby(others, sort=False)) if others else [((), sub)]
+    n_groups = len(groups)
+    many = n_groups > LEGEND_INSIDE
+    fig = _new_figure(11.0 if many else 6.4, 5.0 if many else 4.2)
     ax = fig.add_subplot()
-    groups = sub.groupby(others, sort=False) if others else [((), sub)]
-    n_groups = len(groups) if others else 1
     width = (min(np.diff(sorted(pos.values()))) if len(xs) > 1 else 1.0) * 0.15
     for gi, (key, grp) in enumerate(groups):
         key = key if isinstance(key, tuple) else (key,)
@@ -122,8 +127,12 @@ def sweep_figure(source, param: str, metric: str, *, params=None) -> Figure:
         mean = grp["mean"].to_numpy(dtype=float)
         lo = np.nan_to_num(mean - grp["ci95_low"].to_numpy(dtype=float), nan=0.0)
         hi = np.nan_to_num(grp["ci95_high"].to_numpy(dtype=float) - mean, nan=0.0)
-        label = ", ".join(f"{k}={_fmt(v)}" for k, v in zip(others, key, strict=True)) or None
-        ax.errorbar(x, mean, yerr=[lo, hi], marker="o", capsize=3, label=label)
+        if len(others) == 1:
+            label = f"{others[0]}={_fmt(key[0])}"
+        else:  # values only; the legend title names the parameters
+            label = ", ".join(_fmt(v) for v in key) or None
+        style = {"marker": "o", "capsize": 3} if not many else {"marker": ".", "capsize": 2}
+        ax.errorbar(x, mean, yerr=[lo, hi], label=label, linewidth=1.5 if not many else 1, **style)
     if not numeric:
         ax.set_xticks([pos[v] for v in xs], [_fmt(v) for v in xs])
     ax.set_xlabel(param)
@@ -131,7 +140,17 @@ def sweep_figure(source, param: str, metric: str, *, params=None) -> Figure:
     ax.set_title(f"{metric} vs {param} (mean, 95 % CI)")
     ax.grid(alpha=0.3)
     if others:
-        ax.legend(fontsize="small", title=None)
+        title = None if len(others) == 1 else ", ".join(o.rsplit(".", 1)[-1] for o in others)
+        if not many:
+            ax.legend(fontsize="small", title=title, title_fontsize="small")
+        else:  # beside the axes, in columns of at most 18 entries
+            fig.legend(
+                loc="outside right upper",
+                fontsize="x-small",
+                title=title,
+                title_fontsize="x-small",
+                ncols=int(np.ceil(n_groups / 18)),
+            )
     return fig
 
 
