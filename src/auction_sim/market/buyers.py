@@ -64,10 +64,14 @@ N_UNIFORMS = 5  # per look: explore?, field, recency rank, broker acceptance, ac
 N_NORMALS = 2  # per look: log fit, quote noise
 
 
-def visit(market, f: int, now: float, n_looks: int, u: list, iu: int, z: list, iz: int) -> None:
+def visit(
+    market, f: int, now: float, n_looks: int, n_plain: int, u: list, iu: int, z: list, iz: int
+) -> None:
     """One visit of firm ``f`` at day ``now``: its looks and the action on each item.
 
-    The visit's pre-drawn random numbers are ``u[iu : iu + 5 * n_looks]`` (5
+    The first ``n_plain`` looks are the firm's own, the others a broker's extra looks
+    (:class:`~auction_sim.market.catalog.Catalog`).  The visit's pre-drawn random
+    numbers are ``u[iu : iu + 5 * n_looks]`` (5
     uniforms per look) and ``z[iz : iz + 2 * n_looks]`` (2 standard normals per look),
     flat lists (converting flat arrays to lists is an order of magnitude cheaper).
     ``market`` is the :class:`~auction_sim.market.sim.MarketSim` whose state the
@@ -101,7 +105,7 @@ def visit(market, f: int, now: float, n_looks: int, u: list, iu: int, z: list, i
             field = int(u[a + 1] * n_fields)
         else:
             field = fields[int(u[a + 1] * n_int)]
-        item = look(field, u[a + 2], u[a + 3], log_q)
+        item = look(field, u[a + 2], u[a + 3], log_q, d >= n_plain)
         if item < 0:
             continue
         st = state[item]

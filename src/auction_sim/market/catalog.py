@@ -3,9 +3,13 @@
 Per field, entries are kept in the order they were (re)posted, newest last.  A
 look picks a field (one of the firm's interests, or any field with probability
 ``explore_share``), then a recency rank ``k ~ Geometric(1 / recency_items)`` counted
-from the newest entry, and accepts the entry with probability ``boost / max_boost``
-(brokered results carry ``broker_boost``, so buyers find them that many times as
-often).  Removal is lazy: an entry is live while its item's ``slot`` still points
+from the newest entry.  A firm's ``attention`` ordinary looks always accept the
+entry found; brokers add ``(max_boost - 1) x attention`` extra looks per visit that
+accept an entry with probability ``(boost - 1) / (max_boost - 1)``, so a result with
+``boost = broker_boost`` is found ``broker_boost`` times as often as without a broker
+and the others exactly as often as in a market without brokers.
+
+Removal is lazy: an entry is live while its item's ``slot`` still points
 at it; dead entries are compacted when they outnumber live ones.
 """
 
@@ -41,7 +45,8 @@ class Catalog:
         self.item_field = [0] * n_items
         boost = np.asarray(boost, dtype=np.float64)
         self.max_boost = float(boost.max()) if boost.size else 1.0
-        self.accept = (boost / self.max_boost).tolist()  # acceptance probability of a look
+        extra = (boost - 1.0) / (self.max_boost - 1.0) if self.max_boost > 1 else 0.0 * boost
+        self.accept = extra.tolist()  # acceptance probability of a broker's extra look
 
     def post(self, item: int, field: int) -> None:
         """(Re)post ``item`` as the newest entry of ``field``."""
@@ -71,10 +76,11 @@ class Catalog:
             slot[i] = k
         self.lists[f] = kept
 
-    def look(self, field: int, u_rank: float, u_accept: float, log_q: float) -> int:
+    def look(self, field: int, u_rank: float, u_accept: float, log_q: float, extra: bool) -> int:
         """One look into ``field``: the looked-at item, or -1.
 
-        ``u_rank`` and ``u_accept`` are uniforms in [0, 1); the rank is
+        ``u_rank`` and ``u_accept`` are uniforms in [0, 1) (``u_accept`` is used by the
+        brokers' ``extra`` looks only); the rank is
         ``floor(log(1 - u_rank) / log_q)`` from the newest entry, with
         ``log_q = log(1 - 1 / recency_items)`` (``-inf``: always the newest).
         """
@@ -89,7 +95,9 @@ class Catalog:
         for _ in range(_TRIES):
             item = lst[pos]
             if slot[item] == pos:
-                return item if u_accept < self.accept[item] else -1
+                if extra and not u_accept < self.accept[item]:
+                    return -1
+                return item
             pos -= 1
             if pos < 0:
                 pos = n - 1

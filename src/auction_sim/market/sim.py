@@ -160,11 +160,19 @@ class MarketSim:
         times = np.sort(rng.uniform(0.0, self.horizon, n_v))
         firm = rng.integers(0, s.buyers.firms, n_v)
         looks = stream(self.seed, "looks")
-        k = self.looks_per_visit
+        extra = stream(self.seed, "broker_looks")  # its own stream: the firms' looks stay put
+        k, k0 = self.looks_per_visit, self.scenario.buyers.attention
         for c0 in range(0, n_v, _VISIT_CHUNK):
             c1 = min(n_v, c0 + _VISIT_CHUNK)
-            u = looks.random((c1 - c0) * k * B.N_UNIFORMS).tolist()
-            z = looks.standard_normal((c1 - c0) * k * B.N_NORMALS).tolist()
+            u = looks.random((c1 - c0, k0, B.N_UNIFORMS))
+            z = looks.standard_normal((c1 - c0, k0, B.N_NORMALS))
+            if k > k0:
+                u = np.concatenate([u, extra.random((c1 - c0, k - k0, B.N_UNIFORMS))], axis=1)
+                z = np.concatenate(
+                    [z, extra.standard_normal((c1 - c0, k - k0, B.N_NORMALS))], axis=1
+                )
+            u = u.ravel().tolist()
+            z = z.ravel().tolist()
             t = times[c0:c1].tolist()
             fs = firm[c0:c1].tolist()
             su, sz = k * B.N_UNIFORMS, k * B.N_NORMALS
@@ -172,7 +180,7 @@ class MarketSim:
                 dt = t[j] - env.now
                 if dt > 0:
                     yield env.timeout(dt)
-                visit(self, fs[j], env.now, k, u, j * su, z, j * sz)
+                visit(self, fs[j], env.now, k, k0, u, j * su, z, j * sz)
 
     def _budgets(self):
         env = self.env
@@ -298,9 +306,12 @@ class MarketSim:
                     return
                 if m == NEGOTIATION:
                     negotiations += 1
-                    if negotiations >= mech.max_negotiations:
-                        method = LISTING
-                    continue
+                    if negotiations < mech.max_negotiations:
+                        continue  # renegotiate with the next interested firm
+                    if mech.choice == "rule":
+                        method = LISTING  # the rule moves on to a listed trade
+                        continue
+                    break  # negotiation is forced: wait, then negotiate again
                 relists += 1
                 if relists > mech.max_relists:
                     break

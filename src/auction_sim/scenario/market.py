@@ -264,7 +264,9 @@ class MechanismSection(Section):
     negotiation_days: float = Field(
         30.0, gt=0, description="a holder waits this long for a negotiation partner"
     )
-    max_negotiations: int = Field(2, ge=1, description="negotiations before switching to listing")
+    max_negotiations: int = Field(
+        2, ge=1, description="negotiations before moving on (rule: to listing; forced: a wait)"
+    )
 
 
 class PolicySection(Section):
