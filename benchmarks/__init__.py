@@ -1,0 +1,1 @@
+"""pytest-benchmark suites (a package, so module names never clash with tests/)."""
