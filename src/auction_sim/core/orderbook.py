@@ -164,13 +164,13 @@ def _views(mem):
     idc = mem[_H_IDCAP]
     fc = mem[_H_FCAP]
     o = _H_LEN
-    lv = mem[o : o + 6 * nt].reshape((nt, 6))
+    lv = mem[o : o + 6 * nt]
     o += 6 * nt
-    sl = mem[o : o + _SLOT * cap].reshape((cap, _SLOT))
+    sl = mem[o : o + _SLOT * cap]
     o += _SLOT * cap
     ids = mem[o : o + idc]
     o += idc
-    fl = mem[o : o + 6 * fc].reshape((fc, 6))
+    fl = mem[o : o + 6 * fc]
     return lv, sl, ids, fl
 
 
@@ -194,22 +194,22 @@ def _unlink(mem, lv, sl, s):
     the match loop saves touching the next order's cache line.  A freed slot has
     quantity 0, which is how a cancel tells a live order from a gone one.
     """
-    side = sl[s, _S_SIDE]
-    t = sl[s, _S_TICK]
-    q = sl[s, _S_NEXT]
-    if lv[t, _HEAD + side] == s:
-        lv[t, _HEAD + side] = q
+    side = sl[s * _SLOT + _S_SIDE]
+    t = sl[s * _SLOT + _S_TICK]
+    q = sl[s * _SLOT + _S_NEXT]
+    if lv[t * 6 + _HEAD + side] == s:
+        lv[t * 6 + _HEAD + side] = q
         if q < 0:
-            lv[t, _TAIL + side] = -1
+            lv[t * 6 + _TAIL + side] = -1
     else:
-        p = sl[s, _S_PREV]
-        sl[p, _S_NEXT] = q
+        p = sl[s * _SLOT + _S_PREV]
+        sl[p * _SLOT + _S_NEXT] = q
         if q >= 0:
-            sl[q, _S_PREV] = p
+            sl[q * _SLOT + _S_PREV] = p
         else:
-            lv[t, _TAIL + side] = p
-    sl[s, _S_QTY] = 0
-    sl[s, _S_NEXT] = mem[_H_FREE]
+            lv[t * 6 + _TAIL + side] = p
+    sl[s * _SLOT + _S_QTY] = 0
+    sl[s * _SLOT + _S_NEXT] = mem[_H_FREE]
     mem[_H_FREE] = s
     mem[_H_NB + side] -= 1
 
@@ -223,7 +223,7 @@ def _fix_best(mem, lv, side):
             mem[_H_BB] = -1
             return
         t = mem[_H_BB]
-        while lv[t, _HEAD] < 0:
+        while lv[t * 6 + _HEAD] < 0:
             t -= 1
         mem[_H_BB] = t
     else:
@@ -231,7 +231,7 @@ def _fix_best(mem, lv, side):
             mem[_H_BA] = nt
             return
         t = mem[_H_BA]
-        while lv[t, _HEAD + 1] < 0:
+        while lv[t * 6 + _HEAD + 1] < 0:
             t += 1
         mem[_H_BA] = t
 
@@ -240,8 +240,9 @@ def _fix_best(mem, lv, side):
 def _exec(mem, lv, sl, ids, fl, fpos, kind, side, price, qty, owner, target):
     """Process one order against the book in ``mem``.
 
-    Fills are written to ``fl[fpos:]`` (``fl`` has shape ``(m, 6)``: buy id, sell id,
-    buyer, seller, tick, quantity).  Returns the order id (>= 0), a ``REJECT_*`` code,
+    Fills are written from row ``fpos`` of ``fl``, a flat C-order ``(m, 6)`` buffer of
+    rows (buy id, sell id, buyer, seller, tick, quantity); the blocks are flat so that
+    no reshape runs per order.  Returns the order id (>= 0), a ``REJECT_*`` code,
     or a ``_GROW_*`` code (nothing changed; ``mem[_H_NEED]`` says how much is needed).
     Sets ``mem[_H_NFILL]`` and ``mem[_H_FILLED]``.
     """
@@ -261,7 +262,7 @@ def _exec(mem, lv, sl, ids, fl, fpos, kind, side, price, qty, owner, target):
             code = REJECT_UNKNOWN_ID
         else:
             s = ids[target]  # the slot it rested in, if it ever did; live iff it still holds it
-            if s < 0 or sl[s, _S_ID] != target or sl[s, _S_QTY] <= 0:
+            if s < 0 or sl[s * _SLOT + _S_ID] != target or sl[s * _SLOT + _S_QTY] <= 0:
                 code = REJECT_UNKNOWN_ID
     elif side != BUY and side != SELL:
         code = REJECT_SIDE
@@ -281,13 +282,13 @@ def _exec(mem, lv, sl, ids, fl, fpos, kind, side, price, qty, owner, target):
     # ---- cancel ----
     if kind == CANCEL:
         s = ids[target]
-        sd = sl[s, _S_SIDE]
-        t = sl[s, _S_TICK]
-        q = sl[s, _S_QTY]
-        lv[t, _LQTY + sd] -= q
+        sd = sl[s * _SLOT + _S_SIDE]
+        t = sl[s * _SLOT + _S_TICK]
+        q = sl[s * _SLOT + _S_QTY]
+        lv[t * 6 + _LQTY + sd] -= q
         _unlink(mem, lv, sl, s)
         ids[target] = -1
-        if lv[t, _HEAD + sd] < 0 and t == mem[_H_BB + sd]:
+        if lv[t * 6 + _HEAD + sd] < 0 and t == mem[_H_BB + sd]:
             _fix_best(mem, lv, sd)
         mem[_H_NEXT] = oid + 1
         ids[oid] = -1
@@ -296,7 +297,7 @@ def _exec(mem, lv, sl, ids, fl, fpos, kind, side, price, qty, owner, target):
     # ---- capacity (before any change) ----
     other = 1 - side
     bound = min(qty, mem[_H_NB + other])
-    if fpos + bound > fl.shape[0]:
+    if fpos + bound > fl.shape[0] // 6:
         mem[_H_NEED] = fpos + bound
         return _GROW_FILLS
     if kind == LIMIT and mem[_H_FREE] < 0 and mem[_H_USED] >= mem[_H_CAP]:
@@ -314,74 +315,74 @@ def _exec(mem, lv, sl, ids, fl, fpos, kind, side, price, qty, owner, target):
             t = mem[_H_BA]
             if t >= nt or t > lim:
                 break
-            s = lv[t, _HEAD + SELL]
-            mq = sl[s, _S_QTY]
+            s = lv[t * 6 + _HEAD + SELL]
+            mq = sl[s * _SLOT + _S_QTY]
             f = mq if mq < left else left
             j = fpos + nf
-            fl[j, _T_BUY] = oid
-            fl[j, _T_SELL] = sl[s, _S_ID]
-            fl[j, _T_BUYER] = owner
-            fl[j, _T_SELLER] = sl[s, _S_OWNER]
-            fl[j, _T_TICK] = t
-            fl[j, _T_QTY] = f
+            fl[j * 6 + _T_BUY] = oid
+            fl[j * 6 + _T_SELL] = sl[s * _SLOT + _S_ID]
+            fl[j * 6 + _T_BUYER] = owner
+            fl[j * 6 + _T_SELLER] = sl[s * _SLOT + _S_OWNER]
+            fl[j * 6 + _T_TICK] = t
+            fl[j * 6 + _T_QTY] = f
             nf += 1
             left -= f
-            lv[t, _LQTY + SELL] -= f
+            lv[t * 6 + _LQTY + SELL] -= f
             if f == mq:
                 _unlink(mem, lv, sl, s)
-                if lv[t, _HEAD + SELL] < 0:
+                if lv[t * 6 + _HEAD + SELL] < 0:
                     _fix_best(mem, lv, SELL)
             else:
-                sl[s, _S_QTY] = mq - f
+                sl[s * _SLOT + _S_QTY] = mq - f
     else:
         lim = tick if kind == LIMIT else 0
         while left > 0:
             t = mem[_H_BB]
             if t < 0 or t < lim:
                 break
-            s = lv[t, _HEAD + BUY]
-            mq = sl[s, _S_QTY]
+            s = lv[t * 6 + _HEAD + BUY]
+            mq = sl[s * _SLOT + _S_QTY]
             f = mq if mq < left else left
             j = fpos + nf
-            fl[j, _T_BUY] = sl[s, _S_ID]
-            fl[j, _T_SELL] = oid
-            fl[j, _T_BUYER] = sl[s, _S_OWNER]
-            fl[j, _T_SELLER] = owner
-            fl[j, _T_TICK] = t
-            fl[j, _T_QTY] = f
+            fl[j * 6 + _T_BUY] = sl[s * _SLOT + _S_ID]
+            fl[j * 6 + _T_SELL] = oid
+            fl[j * 6 + _T_BUYER] = sl[s * _SLOT + _S_OWNER]
+            fl[j * 6 + _T_SELLER] = owner
+            fl[j * 6 + _T_TICK] = t
+            fl[j * 6 + _T_QTY] = f
             nf += 1
             left -= f
-            lv[t, _LQTY + BUY] -= f
+            lv[t * 6 + _LQTY + BUY] -= f
             if f == mq:
                 _unlink(mem, lv, sl, s)
-                if lv[t, _HEAD + BUY] < 0:
+                if lv[t * 6 + _HEAD + BUY] < 0:
                     _fix_best(mem, lv, BUY)
             else:
-                sl[s, _S_QTY] = mq - f
+                sl[s * _SLOT + _S_QTY] = mq - f
     mem[_H_NFILL] = nf
     mem[_H_FILLED] = qty - left
     # ---- rest ----
     if left > 0 and kind == LIMIT:
         s = mem[_H_FREE]
         if s >= 0:
-            mem[_H_FREE] = sl[s, _S_NEXT]
+            mem[_H_FREE] = sl[s * _SLOT + _S_NEXT]
         else:
             s = mem[_H_USED]
             mem[_H_USED] = s + 1
-        sl[s, _S_ID] = oid
-        sl[s, _S_OWNER] = owner
-        sl[s, _S_QTY] = left
-        sl[s, _S_TICK] = tick
-        sl[s, _S_SIDE] = side
-        sl[s, _S_NEXT] = -1
-        tl = lv[tick, _TAIL + side]
-        sl[s, _S_PREV] = tl
+        sl[s * _SLOT + _S_ID] = oid
+        sl[s * _SLOT + _S_OWNER] = owner
+        sl[s * _SLOT + _S_QTY] = left
+        sl[s * _SLOT + _S_TICK] = tick
+        sl[s * _SLOT + _S_SIDE] = side
+        sl[s * _SLOT + _S_NEXT] = -1
+        tl = lv[tick * 6 + _TAIL + side]
+        sl[s * _SLOT + _S_PREV] = tl
         if tl >= 0:
-            sl[tl, _S_NEXT] = s
+            sl[tl * _SLOT + _S_NEXT] = s
         else:
-            lv[tick, _HEAD + side] = s
-        lv[tick, _TAIL + side] = s
-        lv[tick, _LQTY + side] += left
+            lv[tick * 6 + _HEAD + side] = s
+        lv[tick * 6 + _TAIL + side] = s
+        lv[tick * 6 + _LQTY + side] += left
         ids[oid] = s
         mem[_H_NB + side] += 1
         if side == BUY:
@@ -402,7 +403,8 @@ def submit(mem, kind, side, price, qty, owner, target):
 @njit(cache=True)
 def last_fills(mem):
     """The fills of the last submission: a view of shape ``(n_fills, 6)``, columns ``FILL_*``."""
-    return _views(mem)[3][: mem[_H_NFILL]]
+    n = mem[_H_NFILL]
+    return _views(mem)[3][: 6 * n].reshape((n, 6))
 
 
 @njit(cache=True)
@@ -463,12 +465,12 @@ def cancel_all(mem):
         t = mem[_H_BB + side]
         step = -1 if side == BUY else 1
         while mem[_H_NB + side] > 0:
-            s = lv[t, _HEAD + side]
+            s = lv[t * 6 + _HEAD + side]
             while s >= 0:
-                q = sl[s, _S_NEXT]
+                q = sl[s * _SLOT + _S_NEXT]
                 _unlink(mem, lv, sl, s)
                 s = q
-            lv[t, _LQTY + side] = 0
+            lv[t * 6 + _LQTY + side] = 0
             t += step
         _fix_best(mem, lv, side)
 
@@ -482,15 +484,15 @@ def _resting(mem, out):
     for side in range(2):
         t = mem[_H_BB + side]
         while 0 <= t < nt:
-            s = lv[t, _HEAD + side]
+            s = lv[t * 6 + _HEAD + side]
             while s >= 0:
-                out[0, k] = sl[s, _S_ID]
-                out[1, k] = sl[s, _S_OWNER]
+                out[0, k] = sl[s * _SLOT + _S_ID]
+                out[1, k] = sl[s * _SLOT + _S_OWNER]
                 out[2, k] = side
                 out[3, k] = t
-                out[4, k] = sl[s, _S_QTY]
+                out[4, k] = sl[s * _SLOT + _S_QTY]
                 k += 1
-                s = sl[s, _S_NEXT]
+                s = sl[s * _SLOT + _S_NEXT]
             t += -1 if side == BUY else 1
     return k
 
@@ -505,9 +507,9 @@ def _depth(mem, levels, out):
         t = mem[_H_BB + side]
         k = 0
         while 0 <= t < nt and k < levels:
-            if lv[t, _HEAD + side] >= 0:
+            if lv[t * 6 + _HEAD + side] >= 0:
                 out[2 * side, k] = t
-                out[2 * side + 1, k] = lv[t, _LQTY + side]
+                out[2 * side + 1, k] = lv[t * 6 + _LQTY + side]
                 k += 1
             t += -1 if side == BUY else 1
         counts[side] = k
@@ -815,7 +817,18 @@ class OrderBook:
         i = ntr = 0
         while True:
             i, ntr, code = _replay_kernel(
-                self._mem, kind, side, price, qty, owner, target, i, status, filled, tr, ntr
+                self._mem,
+                kind,
+                side,
+                price,
+                qty,
+                owner,
+                target,
+                i,
+                status,
+                filled,
+                tr.reshape(-1),
+                ntr,
             )
             if i >= n:
                 break
