@@ -698,6 +698,7 @@ def estimate_joint(
     tol: float = 1e-6,
     max_iter: int = 200,
     init: PricingParams | None = None,
+    accelerate: bool = True,
     parallel: bool | None = None,
 ) -> JointResult:
     """Joint EM estimate of achievement values, reviewer biases and precisions.
@@ -726,7 +727,10 @@ def estimate_joint(
     var_prior_weight : float
         Pseudo-reviews at the pooled variance in each reviewer's variance estimate.
     tol, max_iter : float, int
-        Stop when the largest change of a posterior mean and of a bias is below ``tol``.
+        Stop when the largest change of a posterior mean and of a bias in one EM step is
+        below ``tol``; ``max_iter`` caps the E-steps.
+    accelerate : bool
+        SQUAREM extrapolation between EM steps (same fixed point, fewer passes).
     parallel : bool, optional
         Multi-threaded kernels; by default from 100 000 reviews + quotes.  The result is
         identical either way.
@@ -776,33 +780,51 @@ def estimate_joint(
     mean = np.zeros(n)
     var = np.empty(n)
     glob = np.empty(3)
-    tot = _estep(data, params, mean, var, parallel, rstats)
     reviewer_kernel = _reviewer_parallel if parallel else _reviewer_serial
-    converged = False
-    it = 0
-    for it in range(1, max_iter + 1):  # noqa: B007
-        # M-step: reviewers, score scale, same-field ratio (from per-reviewer statistics)
-        if fused:
+
+    def m_step(x, tot):
+        """One M-step from the E-step sums ``tot`` (and the reviewer statistics) at ``x``."""
+        x = x._replace(bias=x.bias.copy(), noise_var=x.noise_var.copy())
+        if fused:  # reviewer statistics: the data moments plus the scattered moving ones
             np.sum(rstats, axis=0, out=stats)
             stats[:, [0, 1, 5, 6, 7, 11]] = fixed
         else:
             reviewer_kernel(reviews.rev_ptr, reviews.rev_ach, reviews.rev_score,
                             reviews.rev_same, mean, var, stats)  # fmt: skip
-        glob[:] = (params.alpha, params.gamma, params.field_factor)
+        glob[:] = (x.alpha, x.gamma, x.field_factor)
         db = _mstep_reviewers(
-            stats, params.bias, params.noise_var, glob, learn_scale, not learn_precision,
+            stats, x.bias, x.noise_var, glob, learn_scale, not learn_precision,
             bias_prior_prec, var_prior_weight, 2,
         )  # fmt: skip
-        params = params._replace(alpha=glob[0], gamma=glob[1], field_factor=glob[2])
-        # M-step: quotes, deals, prior (from the last E-step's sums); then the level
-        params = _mstep_global(params, tot, n_lev, n, n_q, n_d, gram, gram_pinv)
+        x = x._replace(alpha=glob[0], gamma=glob[1], field_factor=glob[2])
+        x = _mstep_global(x, tot, n_lev, n, n_q, n_d, gram, gram_pinv)
         if level is not None:
-            params = _level_step(params, tot, n_lev, level)
-        # E-step
-        tot = _estep(data, params, mean, var, parallel, rstats)
+            x = _level_step(x, tot, n_lev, level)
+        return x, db
+
+    # EM, accelerated by SQUAREM (Varadhan & Roland 2008): from x0, two EM steps give x1
+    # and x2; the extrapolation x0 - 2 a r + a^2 v (r = x1 - x0, v = x2 - 2 x1 + x0,
+    # a = -|r| / |v| clamped to [-_SQUAREM_MAX_STEP, -1]; a = -1 is x2) starts the next
+    # cycle, whose first EM step stabilizes it.  Convergence is judged on plain EM steps
+    # only: the largest change of a posterior mean and of a bias below ``tol``.
+    x0 = params
+    tot = _estep(data, x0, mean, var, parallel, rstats)
+    converged = False
+    it = 0
+    while it < max_iter:
+        x1, db = m_step(x0, tot)
+        tot = _estep(data, x1, mean, var, parallel, rstats)
+        it += 1
+        params = x1
         if max(tot[n_lev + 10], db) < tol:
             converged = True
             break
+        x2, _ = m_step(x1, tot)
+        if accelerate:
+            x2 = _squarem(x0, x1, x2)
+        tot = _estep(data, x2, mean, var, parallel, rstats)
+        it += 1
+        params = x0 = x2
     flags = np.zeros(n, np.uint8)
     flags[np.diff(reviews.ach_ptr) == 0] |= NO_REVIEWS
     flags[np.diff(quotes.q_ptr) == 0] |= NO_QUOTES
@@ -811,6 +833,49 @@ def estimate_joint(
     rflags[n_j < 2] |= FEW_REVIEWS
     rflags[n_j == 0] |= REVIEWER_IDLE
     return JointResult(mean, var, params, it, converged, flags, rflags)
+
+
+_SQUAREM_MAX_STEP = 64.0
+
+
+def _pack(x):
+    pv = 0.0 if x.prior_var == np.inf else np.log(x.prior_var)
+    head = [x.alpha, x.gamma, np.log(x.field_factor), x.shift, np.log(x.quote_var), pv,
+            np.log(x.deal_var)]  # fmt: skip
+    return np.concatenate([x.bias, np.log(x.noise_var), head, x.effects])
+
+
+def _unpack(z, like):
+    j = like.bias.size
+    h = z[2 * j : 2 * j + 7]
+    return like._replace(
+        bias=z[:j].copy(),
+        noise_var=np.exp(z[j : 2 * j]),
+        alpha=float(h[0]),
+        gamma=float(h[1]),
+        field_factor=float(np.exp(h[2])),
+        shift=float(h[3]),
+        quote_var=float(np.exp(h[4])),
+        prior_var=like.prior_var if like.prior_var == np.inf else float(np.exp(h[5])),
+        deal_var=float(np.exp(h[6])),
+        effects=z[2 * j + 7 :].copy(),
+    )
+
+
+def _squarem(x0, x1, x2):
+    """The SQUAREM extrapolation of two EM steps ``x0 -> x1 -> x2`` (variances in logs)."""
+    z0, z1, z2 = _pack(x0), _pack(x1), _pack(x2)
+    r = z1 - z0
+    v = z2 - z1 - r
+    nv = np.sqrt(v @ v)
+    if not nv > 0.0:
+        return x2
+    a = -np.sqrt(r @ r) / nv
+    a = min(max(a, -_SQUAREM_MAX_STEP), -1.0)
+    z = z0 - 2.0 * a * r + a * a * v
+    if not np.all(np.isfinite(z)) or abs(z[2 * x0.bias.size + 1]) < 1e-9:
+        return x2
+    return _unpack(z, x2)
 
 
 def _level_direction(features, gram, learn_scale, learn_prior, prior_var, n_d):
