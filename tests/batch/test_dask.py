@@ -41,12 +41,11 @@ def serial_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def scheduler_address():
-    """A scheduler and two one-thread workers as separate processes on 127.0.0.1."""
-    env = os.environ.get("AUCTION_SIM_TEST_SCHEDULER")
-    if env:
-        yield env
-        return
+def private_cluster():
+    """Our own scheduler and two one-thread workers, as separate processes on 127.0.0.1.
+
+    Each runs in its own process group, so teardown kills nannies and workers at once.
+    """
     port = _free_port()
     addr = f"tcp://127.0.0.1:{port}"
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "start_new_session": True}
@@ -71,15 +70,21 @@ def scheduler_address():
                     raise
                 time.sleep(0.2)
         client.wait_for_workers(2, timeout=60)
+        yield client
         client.close()
-        yield addr
     finally:
-        for proc in (worker, sched):  # each in its own group: nannies and workers too
+        for proc in (worker, sched):
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
             proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def scheduler_address(private_cluster):
+    """``AUCTION_SIM_TEST_SCHEDULER`` (the cluster ``.ci/run`` starts) or our own."""
+    return os.environ.get("AUCTION_SIM_TEST_SCHEDULER") or private_cluster.scheduler.address
 
 
 def test_local_cluster_matches_serial(serial_dir, tmp_path):
@@ -104,15 +109,13 @@ def test_separate_scheduler_and_worker_processes_match_serial(
     assert (serial_dir / "runs.parquet").read_bytes() == (tmp_path / "runs.parquet").read_bytes()
 
 
-def test_worker_killed_mid_run_still_completes_with_identical_results():
+def test_worker_killed_mid_run_still_completes_with_identical_results(private_cluster):
+    """Runs after the determinism tests: it leaves the private cluster with a restarted worker."""
     scenario = asim.load_scenario(SCEN, ["auction.auctions=100000"])
     tasks = make_tasks(scenario, 3)  # 24 tasks of ~25 ms
     expected = asim.run(scenario, replications=3, backend="serial").runs
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
-    )
-    watcher = distributed.Client(cluster, set_as_default=False)
-    backend = DaskBackend(scheduler=cluster.scheduler_address, window=12)
+    watcher = private_cluster
+    backend = DaskBackend(scheduler=watcher.scheduler.address, window=12)
     try:
         got, killed = [], None
         for res in backend.map(tasks):
@@ -128,8 +131,6 @@ def test_worker_killed_mid_run_still_completes_with_identical_results():
         assert killed is not None
     finally:
         backend.close()
-        watcher.close()
-        cluster.close()
     assert all(r.error is None for r in got), [r.error for r in got if r.error]
     assert sorted(r.key for r in got) == sorted(t.key for t in tasks)  # nothing lost or doubled
     from auction_sim.batch.store import runs_table
