@@ -84,6 +84,27 @@ def test_orderbook_auction_sim_batch(benchmark, stream):
 
 
 @pytest.mark.benchmark(group="orderbook")
+def test_orderbook_auction_sim_batch_kernel(benchmark, stream):
+    """The replay kernel alone: a fresh book and pre-touched output arrays made untimed."""
+    from auction_sim.core.orderbook import _replay_kernel
+
+    n = N_BATCH
+
+    def setup():
+        book = OrderBook(1.0, 1.0, N_TICKS, capacity=1 << 18)
+        book.reserve_ids(n)
+        book._mem[:] = book._mem  # touch every page of the state
+        out = (np.zeros(n, np.int8), np.zeros(n, np.int64), np.zeros(n * 6, np.int64))
+        for a in out:
+            a.fill(0)
+        return (book._mem, *stream, 0, *out, 0), {}
+
+    benchmark.extra_info.update(items=n, shape="stream", threads=1)
+    i, ntr, _ = benchmark.pedantic(_replay_kernel, setup=setup, rounds=7, iterations=1)
+    assert i == n and ntr > 0
+
+
+@pytest.mark.benchmark(group="orderbook")
 def test_orderbook_auction_sim_per_order(benchmark, stream, reference):
     kind, side, price, qty, owner, target = (a[:N_SINGLE].tolist() for a in stream)
 
@@ -276,7 +297,7 @@ def test_orderbook_liquibook(benchmark, stream, reference):
 # --------------------------------------------------------------------------- memory
 
 
-@pytest.mark.benchmark(group="orderbook_memory")
+@pytest.mark.benchmark(group="orderbook")
 def test_orderbook_auction_sim_memory_1e6_resting(benchmark):
     """A book holding 1e6 resting orders (bids below 500, asks above): bytes of its state."""
     n = 1_000_000
