@@ -358,6 +358,22 @@ def _reviewer_row(j, rev_ptr, rev_ach, rev_score, rev_same, mean, var, stats):
 
 
 @njit(cache=True)
+def _reviewer_data_moments(rev_ptr, rev_score, rev_same):
+    """Per reviewer ``[n, sum s, sum s^2]`` of out-of-field then same-field reviews: the
+    statistics that do not move with the E-step (columns 0, 1, 5, 6, 7, 11 of the full
+    statistics)."""
+    out = np.zeros((rev_ptr.size - 1, 6))
+    for j in range(rev_ptr.size - 1):
+        for r in range(rev_ptr[j], rev_ptr[j + 1]):
+            s = rev_score[r]
+            o = 3 if rev_same[r] else 0
+            out[j, o] += 1.0
+            out[j, o + 1] += s
+            out[j, o + 2] += s * s
+    return out
+
+
+@njit(cache=True)
 def _reviewer_serial(rev_ptr, rev_ach, rev_score, rev_same, mean, var, stats):
     for j in range(rev_ptr.size - 1):
         _reviewer_row(j, rev_ptr, rev_ach, rev_score, rev_same, mean, var, stats)
@@ -612,24 +628,28 @@ def _clean(params, n_rev, n_lev):
     return p
 
 
-def _onehot(features, rows):
-    X = np.zeros((rows.size, features.size))
-    for k, off in enumerate(features.offsets):
-        X[np.arange(rows.size), off + features.codes[rows, k]] = 1.0
-    return X
+@njit(cache=True)
+def _gram_kernel(codes, offsets, n_lev, rows, y):
+    """``X'X`` and ``X'y`` of the one-hot design over ``rows`` (all rows if empty)."""
+    G = np.zeros((n_lev, n_lev))
+    g = np.zeros(n_lev)
+    K = codes.shape[1]
+    n = rows.size if rows.size > 0 else codes.shape[0]
+    for t in range(n):
+        i = rows[t] if rows.size > 0 else t
+        for k in range(K):
+            u = offsets[k] + codes[i, k]
+            g[u] += y[i] if y.size > 0 else 0.0
+            for m in range(K):
+                G[u, offsets[m] + codes[i, m]] += 1.0
+    return G, g
 
 
-def _gram(features):
-    """``X'X`` of the one-hot design: cross-tabulated level counts, shape ``(L, L)``."""
-    codes, offs, L = features.codes.astype(np.int64), features.offsets, features.size
-    G = np.zeros((L, L))
-    for k in range(codes.shape[1]):
-        for m in range(k, codes.shape[1]):
-            lk, lm = features.n_levels[k], features.n_levels[m]
-            t = np.bincount(codes[:, k] * lm + codes[:, m], minlength=lk * lm).reshape(lk, lm)
-            G[offs[k] : offs[k] + lk, offs[m] : offs[m] + lm] = t
-            G[offs[m] : offs[m] + lm, offs[k] : offs[k] + lk] = t.T
-    return G
+def _gram(features, rows=None, y=None):
+    """``X'X`` (and ``X'y``) of the one-hot design: cross-tabulated level counts."""
+    rows = np.zeros(0, np.int64) if rows is None else np.asarray(rows, np.int64)
+    y = np.zeros(0) if y is None else np.asarray(y, np.float64)
+    return _gram_kernel(features.codes, features.offsets, features.size, rows, y)
 
 
 @njit(cache=True)
@@ -656,9 +676,11 @@ def _initial_params(reviews, quotes, features, has_deal, deal_y, learn_scale, le
     alpha, gamma, shift = 0.0, 1.0, 0.0
     dr = d & has_r
     if learn_scale and dr.sum() >= 3 and np.var(deal_y[dr]) > 0:
-        gamma, alpha = np.polyfit(deal_y[dr], ms[dr], 1)
+        yd, sd = deal_y[dr], ms[dr]
+        gamma = np.mean((yd - yd.mean()) * (sd - sd.mean())) / np.var(yd)
+        alpha = sd.mean() - gamma * yd.mean()
         if not np.isfinite(gamma) or abs(gamma) < 1e-3:
-            alpha, gamma = float(ms[dr].mean() - deal_y[dr].mean()), 1.0
+            alpha, gamma = float(sd.mean() - yd.mean()), 1.0
     dq = d & has_q
     if dq.any():
         shift = float(np.mean(mq[dq] - deal_y[dq]))
@@ -666,8 +688,8 @@ def _initial_params(reviews, quotes, features, has_deal, deal_y, learn_scale, le
     v0 = _residual_var(reviews.ach_ptr, reviews.score, theta0, alpha, gamma)
     effects = np.zeros(features.size)
     if learn_prior and d.sum() > features.size:
-        rows = np.flatnonzero(d)
-        effects = np.linalg.lstsq(_onehot(features, rows), deal_y[rows], rcond=None)[0]
+        G, g = _gram(features, np.flatnonzero(d), deal_y)
+        effects = np.linalg.pinv(G) @ g
     return PricingParams(
         alpha=float(alpha),
         gamma=float(gamma),
@@ -761,7 +783,7 @@ def estimate_joint(
     if not learn_precision:
         params = params._replace(field_factor=1.0)
     bias_prior_prec = 0.0 if bias_prior_sd == np.inf else 1.0 / bias_prior_sd**2
-    gram = _gram(features) if learn_prior else None
+    gram = _gram(features)[0] if learn_prior else None
     gram_pinv = np.linalg.pinv(gram) if learn_prior else None
     n_q = quotes.log_quote.size
     n_d = int(has_deal.sum())
@@ -774,9 +796,7 @@ def estimate_joint(
     rstats = np.zeros((N_CHUNKS if fused else 0, n_rev, 12))
     stats = np.empty((n_rev, 12))
     if fused:  # the data moments (count, sum s, sum s^2) are computed once
-        _reviewer_serial(reviews.rev_ptr, reviews.rev_ach, reviews.rev_score, reviews.rev_same,
-                         np.zeros(n), np.zeros(n), stats)  # fmt: skip
-        fixed = stats[:, [0, 1, 5, 6, 7, 11]].copy()
+        fixed = _reviewer_data_moments(reviews.rev_ptr, reviews.rev_score, reviews.rev_same)
     mean = np.zeros(n)
     var = np.empty(n)
     glob = np.empty(3)
