@@ -226,6 +226,9 @@ def test_cancel_all_and_growth():
     assert book.n_bids + book.n_asks == 1000 and book.best_bid < book.best_ask
     book.market(SELL, 2000)  # one order sweeping 500 makers: the fill buffer grows
     assert book.n_fills == 500 and book.n_bids == 0
+    before = book.fills()
+    book.reserve_ids(10_000)  # a regrowth keeps the last fills readable
+    assert all(np.array_equal(x, y) for x, y in zip(book.fills(), before, strict=True))
     book.cancel_all()
     assert book.n_asks == 0 and np.isnan(book.best_ask)
     assert book.limit(BUY, 99.0, 1) >= 0 and book.best_bid == 99.0

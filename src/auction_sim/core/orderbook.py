@@ -633,9 +633,11 @@ class OrderBook:
             raise RuntimeError(f"unexpected kernel code {code}")
         new = self._alloc(cap, idcap, fcap)
         new[_H_NEXT:_H_LEN] = old[_H_NEXT:_H_LEN]
-        lv0, sl0, id0, _ = self._blocks(old)
-        lv1, sl1, id1, _ = self._blocks(new)
+        lv0, sl0, id0, fl0 = self._blocks(old)
+        lv1, sl1, id1, fl1 = self._blocks(new)
         lv1[:] = lv0
+        nf = min(int(old[_H_NFILL]), fl0.shape[0], fl1.shape[0])
+        fl1[:nf] = fl0[:nf]  # the last submission's fills stay readable
         used = int(old[_H_USED])
         sl1[:used] = sl0[:used]
         n_ids = int(old[_H_NEXT])
