@@ -136,7 +136,17 @@ def _gather_reviews(order, a, b, s, out_a, out_b, out_s):
         out_s[k] = s[r]
 
 
-def build_reviews(n_achievements, n_reviewers, achievement, reviewer, score, same) -> ReviewLists:
+@njit(cache=True)
+def _is_sorted(a):
+    for k in range(1, a.size):
+        if a[k] < a[k - 1]:
+            return False
+    return True
+
+
+def build_reviews(
+    n_achievements, n_reviewers, achievement, reviewer, score, same, *, reviewer_major=True
+) -> ReviewLists:
     """CSR review lists from reviews in any order.
 
     Parameters
@@ -148,6 +158,10 @@ def build_reviews(n_achievements, n_reviewers, achievement, reviewer, score, sam
         Review scores (score units).
     same : ndarray, shape (R,), bool
         Whether reviewer and achievement share a field.
+    reviewer_major : bool
+        Also build the reviewer -> reviews lists (``rev_ach``, ``rev_score``, ``rev_same``).
+        :func:`estimate_joint` needs them only for very large reviewer pools (see
+        ``_FUSED_MAX_BYTES``); without them those arrays are empty, ``rev_ptr`` is kept.
     """
     achievement = np.asarray(achievement, np.int64)
     reviewer = np.asarray(reviewer, np.int64)
@@ -169,6 +183,15 @@ def build_reviews(n_achievements, n_reviewers, achievement, reviewer, score, sam
         (achievement, n_achievements, reviewer),
         (reviewer, n_reviewers, achievement),
     ):
+        if key is achievement and _is_sorted(key):  # the usual case: no permutation needed
+            ptr = np.concatenate([[0], np.cumsum(np.bincount(key, minlength=n_keys))])
+            out.append((ptr, other.astype(np.int32), score, same))
+            continue
+        if key is reviewer and not reviewer_major:
+            ptr = np.concatenate([[0], np.cumsum(np.bincount(key, minlength=n_keys))])
+            e = np.zeros(0)
+            out.append((ptr, e.astype(np.int32), e, e.astype(np.uint8)))
+            continue
         order, ptr = _counting_sort(key, int(n_keys))
         o_other = np.empty(n_r, np.int32)
         o_same = np.empty(n_r, np.uint8)
@@ -305,11 +328,11 @@ def _estep_chunk(c, n_chunks, data, par, effects, bias, inv_var, mean, var, acc,
         if fused:  # only the moments that move with m; counts, sum s, sum s^2 are fixed
             m2v = m * m + v
             for r in range(ach_ptr[i], ach_ptr[i + 1]):
-                st = rstats[c, reviewer[r]]
+                j = reviewer[r]
                 o = 6 if same[r] else 0
-                st[o + 2] += m
-                st[o + 3] += score[r] * m
-                st[o + 4] += m2v
+                rstats[c, j, o + 2] += m
+                rstats[c, j, o + 3] += score[r] * m
+                rstats[c, j, o + 4] += m2v
     a[n_lev] += s_m2
     a[n_lev + 1] += s_v
     a[n_lev + 2] += q_e
@@ -358,18 +381,18 @@ def _reviewer_row(j, rev_ptr, rev_ach, rev_score, rev_same, mean, var, stats):
 
 
 @njit(cache=True)
-def _reviewer_data_moments(rev_ptr, rev_score, rev_same):
+def _reviewer_data_moments(n_reviewers, reviewer, score, same):
     """Per reviewer ``[n, sum s, sum s^2]`` of out-of-field then same-field reviews: the
     statistics that do not move with the E-step (columns 0, 1, 5, 6, 7, 11 of the full
-    statistics)."""
-    out = np.zeros((rev_ptr.size - 1, 6))
-    for j in range(rev_ptr.size - 1):
-        for r in range(rev_ptr[j], rev_ptr[j + 1]):
-            s = rev_score[r]
-            o = 3 if rev_same[r] else 0
-            out[j, o] += 1.0
-            out[j, o + 1] += s
-            out[j, o + 2] += s * s
+    statistics), scattered from the reviews in any order."""
+    out = np.zeros((n_reviewers, 6))
+    for r in range(score.size):
+        j = reviewer[r]
+        s = score[r]
+        o = 3 if same[r] else 0
+        out[j, o] += 1.0
+        out[j, o + 1] += s
+        out[j, o + 2] += s * s
     return out
 
 
@@ -793,10 +816,12 @@ def estimate_joint(
     # reviewer statistics: scattered from the achievement pass while the per-chunk copies
     # are small, else gathered over the reviewer CSR
     fused = N_CHUNKS * n_rev * 12 * 8 <= _FUSED_MAX_BYTES
+    if not fused and reviews.rev_ach.size != reviews.score.size:
+        raise ValueError("a reviewer pool this large needs build_reviews(reviewer_major=True)")
     rstats = np.zeros((N_CHUNKS if fused else 0, n_rev, 12))
     stats = np.empty((n_rev, 12))
     if fused:  # the data moments (count, sum s, sum s^2) are computed once
-        fixed = _reviewer_data_moments(reviews.rev_ptr, reviews.rev_score, reviews.rev_same)
+        fixed = _reviewer_data_moments(n_rev, reviews.reviewer, reviews.score, reviews.same)
     mean = np.zeros(n)
     var = np.empty(n)
     glob = np.empty(3)
