@@ -20,7 +20,9 @@ with ``workers`` single-threaded worker processes and stops it on
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterable, Iterator
 
 from .tasks import Task, TaskResult, run_task
@@ -42,6 +44,13 @@ def _timeout(value: float | None) -> float:
         return float(env) if env else DEFAULT_TIMEOUT
     except ValueError:
         return DEFAULT_TIMEOUT
+
+
+def _quiet_cancellations() -> None:
+    # On a worker: tasks cancelled by Ctrl-C are expected, not one warning each.
+    import logging
+
+    logging.getLogger("distributed.worker.state_machine").setLevel(logging.ERROR)
 
 
 class DaskBackend:
@@ -110,6 +119,10 @@ class DaskBackend:
                 ) from None
             return self._client
         threads = max(1, (os.cpu_count() or 1) // self.workers)
+        # Ctrl-C reaches the whole process group; the workers (which inherit an ignored
+        # SIGINT across spawn) leave it to this process, which cancels and closes cleanly.
+        in_main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
         try:
             self._cluster = LocalCluster(
                 n_workers=self.workers,
@@ -124,7 +137,14 @@ class DaskBackend:
             raise BackendError(
                 f"could not start a local Dask cluster ({type(exc).__name__}: {exc})"
             ) from exc
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
         self._client = Client(self._cluster, timeout=self.timeout, set_as_default=False)
+        try:
+            self._client.run(_quiet_cancellations)
+        except Exception:  # noqa: BLE001 - cosmetic only
+            pass
         return self._client
 
     def _slots(self, client) -> int:
