@@ -1,40 +1,32 @@
 """The ``auction`` kind: many independent single-item auctions per replication.
 
-``run_point(scenario, seed)`` draws values in chunks of auctions, maps them to
-bids with the scenario's strategy, clears every chunk with the kernels of
-:mod:`auction_sim.core.clearing`, and returns the metrics of DESIGN §5.
+``run_point(scenario, seed)`` plays the replication's auctions in chunks with
+:class:`auction_sim.mechanisms.auctions.AuctionLab` (values and signals from the
+value model, bids from the strategy, every rule in the kernels of ``core/``) and
+returns the metrics of DESIGN §5 followed by ``winner_curse``, ``late_bid_share``
+and ``extensions``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..agents import bidders
-from ..core.clearing import FIRST_PRICE, SECOND_PRICE, clear_sealed
-from ..rng import streams
+from ..mechanisms.auctions import AuctionLab
 from ..scenario.auction import AuctionScenario
-from ..values import draw_values
 
-__all__ = ["METRICS", "run_point", "bids_for"]
+__all__ = ["METRICS", "run_point"]
 
-METRICS = ("revenue", "efficiency", "sale_rate", "bidder_surplus", "price_to_value")
+METRICS = (
+    "revenue",
+    "efficiency",
+    "sale_rate",
+    "bidder_surplus",
+    "price_to_value",
+    "winner_curse",
+    "late_bid_share",
+    "extensions",
+)
 CHUNK_BIDS = 1 << 21  # values drawn and cleared per chunk (bounds memory, not results)
-
-_RULES = {"first_price": FIRST_PRICE, "second_price": SECOND_PRICE}
-
-
-def bids_for(scenario: AuctionScenario, values: np.ndarray) -> np.ndarray:
-    """Bids of shape ``values.shape`` under the scenario's strategy and format."""
-    a, s = scenario.auction, scenario.strategy
-    if s.kind == "truthful":
-        return bidders.truthful(values)
-    if s.kind == "shade":
-        return bidders.shaded(values, s.shade)
-    if s.kind == "equilibrium":
-        if a.format == "second_price":
-            return bidders.truthful(values)
-        return bidders.first_price_equilibrium_uniform(values, a.values, a.bidders, a.reserve)
-    raise NotImplementedError(f"strategy.kind = {s.kind!r}")
 
 
 def run_point(scenario: AuctionScenario, seed: np.random.SeedSequence) -> dict[str, float]:
@@ -44,36 +36,48 @@ def run_point(scenario: AuctionScenario, seed: np.random.SeedSequence) -> dict[s
     -------
     dict
         ``revenue`` mean payment per auction (0 when unsold); ``efficiency`` sum of
-        winners' values / sum of highest values; ``sale_rate``; ``bidder_surplus``
-        mean winner's value minus price per auction; ``price_to_value`` mean of
-        price / highest value over sold auctions (NaN when none sold).
+        winners' true values / sum of highest true values; ``sale_rate``;
+        ``bidder_surplus`` mean winner's true value minus price per auction;
+        ``price_to_value`` mean of price / highest true value over sold auctions;
+        ``winner_curse`` mean of price minus the winner's true value over sold
+        auctions; ``late_bid_share`` bids placed in the closing window / bids placed
+        and ``extensions`` soft-close extensions per auction (timed auctions only,
+        NaN otherwise).  Means over sold auctions are NaN when none sold.
     """
     a = scenario.auction
     n_total, n = a.auctions, a.bidders
-    rule = _RULES[a.format]
-    rng_values, rng_ties = streams(seed, "values", "ties")
+    lab = AuctionLab(scenario, seed)
+    timed = lab.rules.timed
     chunk = max(1, CHUNK_BIDS // n)
-    revenue = win_value = high_value = sold = ratio = 0.0
+    revenue = win_value = high_value = sold = ratio = curse = 0.0
+    placed = late = ext = 0
     done = 0
     while done < n_total:
         m = min(chunk, n_total - done)
-        values = draw_values(a.values, rng_values, (m, n))
-        ties = rng_ties.random((m, n))
-        res = clear_sealed(bids_for(scenario, values), ties, a.reserve, rule)
-        ok = res.winner >= 0
-        rows = np.flatnonzero(ok)
-        wv = values[rows, res.winner[rows]]
-        top = values.max(axis=1)
-        revenue += res.price.sum()
+        out = lab.batch(m)
+        rows = np.flatnonzero(out.winner >= 0)
+        wv = out.values[rows, out.winner[rows]]
+        top = out.values.max(axis=1)
+        price = out.price[rows]
+        revenue += out.price.sum()
         win_value += wv.sum()
         high_value += top.sum()
         sold += rows.size
-        ratio += (res.price[rows] / top[rows]).sum()
+        ratio += (price / top[rows]).sum()
+        curse += (price - wv).sum()
+        if timed:
+            placed += int(out.placed.sum())
+            late += int(out.late.sum())
+            ext += int(out.extensions.sum())
         done += m
+    nan = float("nan")
     return {
         "revenue": float(revenue / n_total),
-        "efficiency": float(win_value / high_value) if high_value != 0 else float("nan"),
+        "efficiency": float(win_value / high_value) if high_value != 0 else nan,
         "sale_rate": float(sold / n_total),
         "bidder_surplus": float((win_value - revenue) / n_total),
-        "price_to_value": float(ratio / sold) if sold else float("nan"),
+        "price_to_value": float(ratio / sold) if sold else nan,
+        "winner_curse": float(curse / sold) if sold else nan,
+        "late_bid_share": (float(late / placed) if placed else nan) if timed else nan,
+        "extensions": float(ext / n_total) if timed else nan,
     }

@@ -16,11 +16,7 @@ Format = Literal["first_price", "second_price", "english", "dutch"]
 ValueModel = Literal["private", "common", "affiliated"]
 StrategyKind = Literal["truthful", "equilibrium", "shade", "zi", "adaptive", "sniper"]
 
-NOT_YET: dict[str, tuple[str, ...]] = {
-    "auction.format": ("english", "dutch"),
-    "auction.value_model": ("common", "affiliated"),
-    "strategy.kind": ("zi", "adaptive", "sniper"),
-}
+NOT_YET: dict[str, tuple[str, ...]] = {}
 """Values the schema accepts but the engine does not run yet (rejected at validation)."""
 
 
@@ -32,9 +28,31 @@ class AuctionSection(Section):
     auctions: int = Field(
         100_000, ge=1, le=100_000_000, description="independent auctions per replication"
     )
-    reserve: float = Field(0.0, description="public reserve price: no sale below it (currency)")
+    reserve: float = Field(
+        0.0, ge=0.0, description="public reserve price: no sale below it (currency)"
+    )
     increment: float = Field(0.01, gt=0, description="english / dutch clock step (currency)")
-    soft_close: bool = Field(False, description="english: late bids extend the end")
+    soft_close: bool = Field(
+        False,
+        description="timed english (duration > 0): a bid in the closing window moves the end"
+        " to that bid's time plus closing_window; false = hard close at duration",
+    )
+    duration: float = Field(
+        0.0,
+        ge=0.0,
+        le=1e6,
+        description="english only: 0 = the instantaneous clock auction; > 0 = a timed online"
+        " auction with proxy bidding lasting this many days (bidders arrive uniformly over it)",
+    )
+    closing_window: float = Field(
+        0.1, gt=0.0, description="timed english: the closing window (days) of late bids"
+    )
+    reaction: float = Field(
+        0.02,
+        gt=0.0,
+        description="timed english: mean delay (days, exponential) before an outbid"
+        " incremental bidder raises again",
+    )
     values: Distribution = Field(
         default_factory=Uniform, description="distribution of bidders' values"
     )
@@ -50,6 +68,29 @@ class StrategySection(Section):
     kind: StrategyKind = Field("equilibrium", description="bidding strategy")
     shade: float = Field(
         0.1, ge=0.0, le=1.0, description="for kind = 'shade': bid (1 - shade) * value"
+    )
+    sniper_share: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="for kind = 'sniper': each bidder is a sniper with this probability;"
+        " the others bid incrementally (the minimum bid on arrival and whenever outbid)",
+    )
+    snipe_lead: float = Field(
+        0.005,
+        gt=0.0,
+        description="for kind = 'sniper': snipers bid their value at a uniform time in the"
+        " last snipe_lead days before the scheduled end",
+    )
+    arms: int = Field(
+        21, ge=2, le=1001, description="for kind = 'adaptive': shading factors 0, 1/(arms-1), .., 1"
+    )
+    learning_rate: float = Field(
+        1.0,
+        gt=0.0,
+        le=1e3,
+        description="for kind = 'adaptive': Hedge step on utilities in units of the value scale"
+        " (top of the value support, or its 0.999999 quantile)",
     )
 
 
@@ -69,13 +110,49 @@ class AuctionScenario(ScenarioBase):
                 raise FieldError(
                     key, f"'{found}' is part of the scenario format but not implemented yet"
                 )
-        s = self.strategy.kind
-        if s == "equilibrium" and not self.auction.values.is_uniform:
-            # The closed form below is the uniform one; numeric equilibria come with the
-            # auctions issue.
+        a, s = self.auction, self.strategy
+        timed = a.format == "english" and a.duration > 0
+        if a.duration > 0 and a.format != "english":
+            raise FieldError(
+                "auction.duration",
+                f"expected 0 unless auction.format = 'english' (timed auctions are"
+                f" ascending), found {a.duration} with format '{a.format}'",
+            )
+        if a.soft_close and not timed:
+            raise FieldError(
+                "auction.soft_close",
+                "a soft close needs a timed auction: auction.format = 'english' and"
+                f" auction.duration > 0; found format '{a.format}', duration {a.duration}",
+            )
+        if timed and a.closing_window >= a.duration:
+            raise FieldError(
+                "auction.closing_window",
+                f"expected less than auction.duration = {a.duration}, found {a.closing_window}",
+            )
+        if s.kind == "sniper" and not timed:
             raise FieldError(
                 "strategy.kind",
-                "'equilibrium' is implemented for uniform values only so far;"
-                f" found auction.values.dist = '{self.auction.values.dist}'",
+                "'sniper' fits only timed auctions (auction.format = 'english' with"
+                f" auction.duration > 0); found format '{a.format}', duration {a.duration}",
             )
+        if s.kind == "sniper" and s.snipe_lead >= a.duration:
+            raise FieldError(
+                "strategy.snipe_lead",
+                f"expected less than auction.duration = {a.duration}, found {s.snipe_lead}",
+            )
+        if s.kind == "adaptive" and timed:
+            raise FieldError(
+                "strategy.kind",
+                "'adaptive' learns over sealed and clock auctions; timed auctions"
+                " (auction.duration > 0) take truthful, equilibrium, shade, zi or sniper",
+            )
+        if s.kind == "equilibrium" and a.value_model != "private":
+            if a.value_model == "common" or a.format in ("first_price", "dutch"):
+                raise FieldError(
+                    "strategy.kind",
+                    "'equilibrium' is the independent-private-values equilibrium; with"
+                    f" auction.value_model = '{a.value_model}' it is defined only for"
+                    " affiliated values in second_price / english (bid the value);"
+                    f" found format '{a.format}'",
+                )
         return self
