@@ -36,7 +36,11 @@ array to numba): a header, then the price levels ``(n_ticks, 6)`` (head, tail an
 total quantity per side), the order slots ``(capacity, 8)`` (id, owner, quantity,
 tick, side, next, prev, padding: one cache line per order; doubly linked FIFO lists
 per level, freed slots on a free list), the id -> slot map ``(id_capacity,)`` and
-the fill buffer of the last submission ``(fill_capacity, 6)``.  Kernels never
+the fill buffer of the last submission ``(fill_capacity, 6)``.  Inside the kernels
+the blocks are flat 1-d views indexed ``row * width + column`` (building 2-d views
+with ``reshape`` on every call cost more than matching an order).  The id map keeps
+the slot an order rested in; a cancel is valid only while that slot still holds the
+id with a positive quantity (freed slots have quantity 0).  Kernels never
 allocate: when a region is too small they return a ``_GROW_*`` code before
 changing anything, and the Python wrapper enlarges ``mem`` and retries.  About
 64 bytes per resting order plus 8 bytes per order id ever issued.
