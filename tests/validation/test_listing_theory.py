@@ -26,23 +26,29 @@ def run(**listing):
     return run_point(s, task_seed(3, {}, 0))
 
 
-def close(found, want, n=N):
-    assert abs(found - want) < 4 * math.sqrt(want * (1 - want) / n), (found, want)
+def close(theory, name, found, want, n=N):
+    se = math.sqrt(want * (1 - want) / n)
+    assert abs(found - want) < 4 * se, (found, want)
+    theory(name, want, found, 4 * se, se=se)
 
 
 @pytest.mark.parametrize("price, rate", [(1.2, 0.3), (0.9, 0.05)])
-def test_sale_probability_is_poisson_thinning(price, rate):
+def test_sale_probability_is_poisson_thinning(price, rate, theory):
     # fit ~ U(0.5, 1.5), exact estimates: q = P(fit >= price)
     common = dict(listings=N, price=price, buyer_rate=rate, period_days=20.0, max_relists=0,
                   estimate_sd_log=0.0, values={"dist": "constant", "value": 3.0})  # fmt: skip
     mu = rate * 20.0 * (1.5 - price)
-    close(run(multi_intent="first_come", **common)["sale_rate"], 1 - math.exp(-mu))
+    where = f"price {price}, {rate} buyers/day, 20 days"
+    close(theory, f"listing sale rate 1 - exp(-mu), first_come: {where}",
+          run(multi_intent="first_come", **common)["sale_rate"], 1 - math.exp(-mu))  # fmt: skip
     m = run(multi_intent="auction", **common)
-    close(m["sale_rate"], 1 - math.exp(-mu))
-    close(m["bidding_share"], 1 - math.exp(-mu) * (1 + mu))
+    close(theory, f"listing sale rate 1 - exp(-mu), auction: {where}", m["sale_rate"],
+          1 - math.exp(-mu))  # fmt: skip
+    close(theory, f"listing bidding share P(N >= 2) = 1 - exp(-mu)(1 + mu): {where}",
+          m["bidding_share"], 1 - math.exp(-mu) * (1 + mu))  # fmt: skip
 
 
-def test_sale_probability_with_estimate_error():
+def test_sale_probability_with_estimate_error(theory):
     # q depends on the estimate error Z: q(Z) = P(fit >= price exp(sd Z)); average over Z
     price, rate, sd, days = 1.0, 0.2, 0.3, 10.0
 
@@ -53,4 +59,5 @@ def test_sale_probability_with_estimate_error():
     want = integrate.quad(sale, -10, 10)[0]
     m = run(listings=N, price=price, buyer_rate=rate, period_days=days, max_relists=0,
             estimate_sd_log=sd, multi_intent="first_come")  # fmt: skip
-    close(m["sale_rate"], want)
+    close(theory, "listing sale rate with log-normal estimate error (sd 0.3), first_come",
+          m["sale_rate"], want)  # fmt: skip
