@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 import pytest
-from small import scenario, seed
+from market_small import scenario, seed
 
 from auction_sim.experiments.market import run_point
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from small import scenario, seed
+from market_small import scenario, seed
 
 from auction_sim.experiments.market import SERIES, metrics_of, monthly_series, run_point
 from auction_sim.market.choice import AUCTION, FREE, LISTING, NEGOTIATION

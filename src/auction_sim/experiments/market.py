@@ -41,6 +41,7 @@ METRICS = (
     "subsidy_paid",
     "price_error_first",
     "price_error_last",
+    "failed_fits",
 )
 """Metric names: DESIGN §5 first.
 
@@ -61,7 +62,8 @@ METRICS = (
   from forced public auctions, platform fees, the state's insurance subsidy, and
   the price error (RMSE of the platform's log price estimate against the log deal
   price) over the deals of the first and the last quarter of the horizon
-  (``price_error_first`` / ``price_error_last``).
+  (``price_error_first`` / ``price_error_last``), and the joint-estimator refits
+  that failed or came back degenerate and were not used (``failed_fits``).
 """
 
 SERIES = (
@@ -128,6 +130,7 @@ def metrics_of(run: MarketRun) -> dict[str, float]:
         "subsidy_paid": float(a["subsidy"].sum()),
         "price_error_first": first,
         "price_error_last": last,
+        "failed_fits": float(sim.pricer.failed_fits),
     }
 
 

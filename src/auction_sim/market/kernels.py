@@ -190,7 +190,33 @@ def feature_levels(n_fields: int) -> tuple[int, int, int]:
 MIN_DEALS = 20
 """Deals needed before the score calibration and the comparable-deal prior are learned."""
 
+MIN_FIT = 100
+"""Achievements priced before the first joint refit (smaller sets overfit the variances)."""
+
 _VAR_FLOOR = 1e-4
+
+
+def nominal_params(n_reviewers: int, prior_var: float):
+    """The platform's parameters before any fit: scores taken at face value (offset 0,
+    scale 1, no biases, unit noise), quotes unshaded with unit noise, a ``N(0, prior_var)``
+    prior."""
+    fields = core_pricing.PricingParams._fields
+    values = {
+        "alpha": 0.0, "gamma": 1.0, "bias": np.zeros(n_reviewers),
+        "noise_var": np.ones(n_reviewers), "field_factor": 1.0, "shift": 0.0,
+        "quote_var": 1.0, "effects": np.zeros(0), "beta": np.zeros(0),
+        "prior_var": float(prior_var), "deal_var": 1.0,
+    }  # fmt: skip
+    return core_pricing.PricingParams(**{f: values[f] for f in fields})
+
+
+def _usable(params) -> bool:
+    """Finite parameters with positive variances (a degenerate fit is not used)."""
+    scalars = (params.alpha, params.gamma, params.shift, params.field_factor,
+               params.quote_var, params.deal_var, params.prior_var)  # fmt: skip
+    ok = all(np.isfinite(x) for x in scalars[:3])
+    ok = ok and all(x > 0 and np.isfinite(x) for x in scalars[3:6]) and params.prior_var > 0
+    return bool(ok and np.all(np.isfinite(params.bias)) and np.all(params.noise_var > 0))
 
 
 class Pricer:
@@ -206,8 +232,10 @@ class Pricer:
     * new achievements get :func:`auction_sim.core.pricing.fuse` posteriors from
       those parameters and the comparable-deal prior.
 
-    Before ``MIN_DEALS`` deals the platform uses the nominal score scale and a
-    ``N(0, prior_var)`` prior.
+    Before the first refit (``MIN_FIT`` achievements priced) the platform takes scores
+    and quotes at face value (:func:`nominal_params`); before ``MIN_DEALS`` deals it
+    keeps the nominal score scale and a ``N(0, prior_var)`` prior.  A refit that fails
+    or returns degenerate variances is counted in ``failed_fits`` and not used.
     """
 
     def __init__(self, n_reviewers: int, n_fields: int, prior_var: float, penalty: float,
@@ -216,7 +244,8 @@ class Pricer:
         self.levels = feature_levels(n_fields)
         self.prior_var = float(prior_var)
         self.max_iter = max_iter
-        self.params = None
+        self.params = nominal_params(n_reviewers, prior_var)
+        self.failed_fits = 0
         n_cols = sum(self.levels) - len(self.levels)
         self.ridge = comparables.OnlineRidge(n_cols, penalty)
 
@@ -233,18 +262,25 @@ class Pricer:
     def _fit(self, codes, lists, has_deal=None, deal_y=None):
         n_deals = 0 if has_deal is None else int(np.count_nonzero(has_deal))
         learn = n_deals >= MIN_DEALS
-        res = core_pricing.estimate_joint(
-            *lists, features=core_pricing.make_features(codes, self.levels), has_deal=has_deal,
-            deal_y=deal_y, learn_scale=learn, learn_prior=learn, prior_var=self.prior_var,
-            max_iter=self.max_iter, tol=1e-4, parallel=False,
-        )  # fmt: skip
-        self.params = res.params
-        return res
+        try:
+            with np.errstate(all="ignore"):
+                res = core_pricing.estimate_joint(
+                    *lists, features=core_pricing.make_features(codes, self.levels),
+                    has_deal=has_deal, deal_y=deal_y, learn_scale=learn, learn_prior=learn,
+                    prior_var=self.prior_var, max_iter=self.max_iter, tol=1e-4, parallel=False,
+                )  # fmt: skip
+        except (ArithmeticError, ValueError, np.linalg.LinAlgError):
+            self.failed_fits += 1  # keep the last good parameters
+            return
+        if _usable(res.params):
+            self.params = res.params
+        else:
+            self.failed_fits += 1
 
     def refit(self, codes, ach, reviewer, score, same, q_ach, log_quote, has_deal, deal_y):
         """Joint estimate on every achievement priced so far (deals anchor the level)."""
         n = codes.shape[0]
-        if n:
+        if n >= MIN_FIT:
             self._fit(codes, self._lists(n, ach, reviewer, score, same, q_ach, log_quote),
                       has_deal, deal_y)  # fmt: skip
 
@@ -252,8 +288,6 @@ class Pricer:
         """Posterior mean and variance of the log value of a batch, shape ``(n,)`` each."""
         n = codes.shape[0]
         lists = self._lists(n, ach, reviewer, score, same, q_ach, log_quote)
-        if self.params is None:
-            self._fit(codes, lists)
         if self.ridge.n >= MIN_DEALS:
             prior_mean = self.ridge.predict(comparables.one_hot(codes, self.levels))
             prior_var = max(self.ridge.residual_var, _VAR_FLOOR)

@@ -238,6 +238,12 @@ class MechanismSection(Section):
     relist_discount: float = Field(0.1, **_share(), description="price cut at each relist")
     max_relists: int = Field(2, ge=0, description="relists (listing or auction) before waiting")
     wait_days: float = Field(60.0, gt=0, description="withdrawn this long after failed attempts")
+    max_rounds: int = Field(
+        3,
+        ge=1,
+        description="rounds of attempts and waits before the holder withdraws the result"
+        " (until its next use-first deadline; for good when none applies)",
+    )
     auction_days: float = Field(7.0, gt=0, description="timed auction length")
     increment: float = Field(0.02, gt=0, le=1, description="bid increment, share of the reserve")
     soft_close: bool = Field(True, description="late bids extend the end of a timed auction")
