@@ -95,3 +95,8 @@ def theory(request, validation_records):
         assert ok, f"{name}: exact {exact:.6g}, measured {measured:.6g}; expected {want}{note}"
 
     return check
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run test_validation_doc.py last, after every check of the session is recorded."""
+    items.sort(key=lambda item: item.nodeid.split("::")[0].endswith("test_validation_doc.py"))
