@@ -41,7 +41,7 @@ def _cmd(out, backend, *extra):
     cmd = [sys.executable, "-m", "auction_sim", "run", SCEN, *ARGS, "--out", str(out)]
     cmd += ["--backend", backend, *extra]
     if backend == "process":
-        cmd += ["--workers", "2"]
+        cmd += ["--workers", "1"]  # one spawned worker: the pool paths, at half the start-up
     return cmd
 
 

@@ -20,13 +20,23 @@ from auction_sim.report import (
 )
 from test_scenario_catalogue import SCENARIOS  # tests/ is on sys.path (conftest)
 
-METRICS = ["revenue", "efficiency", "sale_rate", "bidder_surplus", "price_to_value"]
 PARAMS = ["auction.format", "auction.bidders"]
 
 
+def _drawn_metrics(run_dir):
+    """Metrics with at least one finite mean (all-NaN metrics get no figure)."""
+    summ = asim.Results.load(run_dir).summary()
+    finite = summ.groupby("metric", sort=False)["mean"].apply(lambda s: s.notna().any())
+    return [m for m, ok in finite.items() if ok]
+
+
 def test_one_png_per_swept_parameter_and_metric(run_dir, report_page):
+    metrics = _drawn_metrics(run_dir)
+    assert {"revenue", "efficiency", "sale_rate", "bidder_surplus", "price_to_value"} <= set(
+        metrics
+    )
     names = sorted(p.name for p in (run_dir / "figures").glob("*.png"))
-    assert names == sorted(f"{m}__{p}.png" for m in METRICS for p in PARAMS)
+    assert names == sorted(f"{m}__{p}.png" for m in metrics for p in PARAMS)
     for p in (run_dir / "figures").glob("*.png"):
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -35,7 +45,8 @@ def test_page_is_self_contained_with_figures_table_and_scenario(run_dir, report_
     page = report_page.read_text()
     assert report_page == run_dir / "report.html"
     imgs = re.findall(r'<img [^>]*src="([^"]+)"', page)
-    assert len(imgs) == len(METRICS) * len(PARAMS)
+    metrics = _drawn_metrics(run_dir)
+    assert len(imgs) == len(metrics) * len(PARAMS)
     assert all(src.startswith("data:image/png;base64,") for src in imgs)
     png = base64.b64decode(imgs[0].split(",", 1)[1])
     assert png[:4] == b"\x89PNG"
@@ -44,7 +55,7 @@ def test_page_is_self_contained_with_figures_table_and_scenario(run_dir, report_
     assert "<script" not in page
     # The summary table: every point and metric; the scenario as run.
     assert page.count("<tr>") == 1 + 8
-    assert all(m in page for m in METRICS)
+    assert all(m in page for m in metrics)
     assert "[sweep]" in page and "revenue_equivalence" in page
     assert "auction.auctions = 2000" in page or "auctions = 2000" in page
 
@@ -69,7 +80,7 @@ def test_figure_has_one_line_per_other_swept_value_and_ci_bars(run_dir):
     assert [t.get_text() for t in fig2.axes[0].get_xticklabels()] == ["first_price", "second_price"]
     with pytest.raises(ValueError, match="not swept"):
         sweep_figure(res, "auction.reserve", "revenue")
-    assert set(sweep_figures(res)) == {f"{m}__{p}" for m in METRICS for p in PARAMS}
+    assert set(sweep_figures(res)) == {f"{m}__{p}" for m in _drawn_metrics(run_dir) for p in PARAMS}
 
 
 def test_timeseries_section_from_the_optional_parquet(run_dir, tmp_path):
