@@ -42,7 +42,8 @@ LEVERS = [
     ("brokers_raise_deal_rate", "deal_rate", +1,
      {"policy__broker_share": 0.0}, {"policy__broker_share": 1.0, "policy__broker_boost": 3.0}),
     ("insurance_subsidy_raises_deal_rate", "deal_rate", +1,
-     {"policy__insurance_subsidy": 0.0}, {"policy__insurance_subsidy": 0.8}),
+     {"policy__insurance_subsidy": 0.0, "buyers__adoption_risk": 0.5},
+     {"policy__insurance_subsidy": 0.9, "buyers__adoption_risk": 0.5}),
     ("use_first_raises_converted_2y", "converted_2y", +1,
      {**USE_FIRST, "policy__use_first": False}, {**USE_FIRST, "policy__use_first": True}),
 ]  # fmt: skip

@@ -20,11 +20,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..core.timed import INCREMENTAL, PROXY, SNIPER  # the timed-auction kernel's codes
 from ..scenario.market import MarketScenario
 
 __all__ = ["Firms", "draw_firms", "PROXY", "SNIPER", "INCREMENTAL", "TACTICS"]
 
-PROXY, SNIPER, INCREMENTAL = 0, 1, 2
 TACTICS = ("boulware", "linear", "conceder")
 
 

@@ -5,9 +5,8 @@ set by a kernel of :mod:`auction_sim.core`, called per instance (one auction, on
 listing, one negotiation) or per batch (the day's newly reviewed achievements).
 This module only shapes the market's Python data into the kernels' arrays.
 
-* timed auctions: :func:`auction_sim.core.clearing.clear_sealed` (one row: proxy
-  bidding in an ascending auction ends at the second-highest limit, which is the
-  second-price rule with the reserve);
+* timed auctions: :func:`auction_sim.core.timed.run_timed` (proxy, incremental and
+  sniping bidders; soft or hard close);
 * listing periods: :func:`auction_sim.core.listing.run_listings` (intents, then one
   buyer at the price or competitive bidding);
 * negotiations: :func:`auction_sim.core.bargaining.alternating_offers`;
@@ -24,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..core import pricing as core_pricing
-from ..core.clearing import SECOND_PRICE, clear_sealed
+from ..core import timed
 from ..pricing import comparables, rules
 
 __all__ = [
@@ -40,37 +39,49 @@ __all__ = [
 class AuctionOutcome(NamedTuple):
     winner: int  # index into the bid arrays, -1 when unsold
     price: float  # currency, 0 when unsold
-    end: float  # day the auction closed (soft close may extend it)
+    end: float  # days from the opening to the close (a soft close may extend it)
 
 
 def timed_auction(
     limits: np.ndarray,
     times: np.ndarray,
     strategy: np.ndarray,
-    tie_u: np.ndarray,
     reserve: float,
     increment: float,
-    end: float,
+    duration: float,
     soft_close: bool,
     window: float,
+    reaction: float,
+    key: int,
 ) -> AuctionOutcome:
-    """Outcome of one timed ascending auction from its bidders' limits.
+    """Outcome of one timed online English auction.
+
+    Calls :func:`auction_sim.core.timed.run_timed` on a batch of one: proxy,
+    incremental and sniping bidders, reserve as opening price, bid increment, soft or
+    hard close.
 
     Parameters
     ----------
-    limits, times, strategy, tie_u : ndarray, shape (n_bids,)
-        Each bidder's limit (currency), the day it joined, its strategy code and a
-        pre-drawn tie-breaking uniform.
-    reserve, increment : float
-        Reserve price and bid increment (currency).
-    end, soft_close, window : float, bool, float
-        Scheduled end (day) and the soft-close rule.
+    limits, times, strategy : ndarray, shape (n_bids,)
+        Each bidder's limit (currency), its arrival (proxy, incremental) or bid time
+        (sniper) in days since the opening, and its ``core.timed`` strategy code.
+    key : int
+        Seed of the incremental bidders' reaction delays.
+
+    Returns
+    -------
+    AuctionOutcome
+        ``end`` is the closing day counted from the opening.
     """
     if limits.size == 0:
-        return AuctionOutcome(-1, 0.0, end)
-    res = clear_sealed(limits[None, :], tie_u[None, :], reserve, SECOND_PRICE, parallel=False)
+        return AuctionOutcome(-1, 0.0, duration)
+    res = timed.run_timed(
+        limits[None, :], strategy[None, :], times[None, :], reserve=reserve,
+        increment=increment, duration=duration, window=window, soft_close=soft_close,
+        reaction=reaction, key=key, parallel=False,
+    )  # fmt: skip
     w = int(res.winner[0])
-    return AuctionOutcome(w, float(res.price[0]) if w >= 0 else 0.0, end)
+    return AuctionOutcome(w, float(res.price[0]) if w >= 0 else 0.0, float(res.end[0]))
 
 
 def listing_period(

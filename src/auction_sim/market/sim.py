@@ -37,7 +37,7 @@ from ..scenario.market import MarketScenario
 from . import buyers as B
 from . import kernels, policy
 from .arrivals import draw_achievements, features
-from .buyers import draw_firms, visit
+from .buyers import SNIPER, draw_firms, visit
 from .catalog import Catalog
 from .choice import AUCTION, FREE, LISTING, NEGOTIATION, choose
 from .ledger import MONTH_DAYS, Ledger
@@ -140,7 +140,7 @@ class MarketSim:
         self.errors: list[tuple[float, float]] = []  # (day priced, posterior mean - theta)
         self.price_errors: list[tuple[float, float]] = []  # (deal day, mean - log price)
         self.ledger = Ledger()
-        self.rng_ties = stream(seed, "ties")
+        self.rng_snipes = stream(seed, "snipes")
         self.rng_policy = stream(seed, "policy")
         self.rng_free = stream(seed, "free_license")
 
@@ -358,21 +358,24 @@ class MarketSim:
         disc = (1.0 - mech.relist_discount) ** relists
         reserve = self.reserve[i] * self._markup(i, forced) * disc
         self._open(i, B.AUCTION, reserve)
-        end = env.now + mech.auction_days
+        start = env.now
         yield env.timeout(mech.auction_days)
         offers = self._close(i)
         budget = self.firms.budget
         firms = np.array([o[0] for o in offers], np.int64)
         limits = np.array([min(o[1], budget[o[0]]) for o in offers], np.float64)
-        times = np.array([o[2] for o in offers], np.float64)
         strat = self.firms.strategy[firms]
-        ties = self.rng_ties.random(firms.size)
+        times = np.array([o[2] - start for o in offers], np.float64)
+        # snipers bid at a uniform time within snipe_lead_days of the scheduled end
+        lead = self.rng_snipes.random(firms.size) * mech.snipe_lead_days
+        times = np.where(strat == SNIPER, mech.auction_days - lead, times)
+        key = int(self.rng_snipes.integers(0, 2**63))
         out = kernels.timed_auction(
-            limits, times, strat, ties, reserve, mech.increment * reserve, end,
-            mech.soft_close, mech.soft_close_days,
+            limits, times, strat, reserve, mech.increment * reserve, mech.auction_days,
+            mech.soft_close, mech.soft_close_days, mech.reaction_days, key,
         )  # fmt: skip
-        if out.end > env.now:
-            yield env.timeout(out.end - env.now)
+        if start + out.end > env.now:  # a soft close ran past the scheduled end
+            yield env.timeout(start + out.end - env.now)
         if out.winner < 0:
             return False
         return self._settle(i, int(firms[out.winner]), out.price, AUCTION, forced)

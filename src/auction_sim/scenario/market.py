@@ -250,6 +250,14 @@ class MechanismSection(Section):
     soft_close_days: float = Field(
         0.0104, gt=0, description="extension window (and extension) of the soft close (~15 min)"
     )
+    reaction_days: float = Field(
+        0.02, gt=0, description="mean reaction delay of incremental bidders once outbid"
+    )
+    snipe_lead_days: float = Field(
+        0.005,
+        gt=0,
+        description="snipers bid at a uniform time this close to the scheduled end",
+    )
     rounds: int = Field(6, ge=1, le=1000, description="alternating offers: deadline in rounds")
     response_days: float = Field(2.0, gt=0, description="days between offers")
     first_mover: Literal["seller", "buyer"] = Field(
