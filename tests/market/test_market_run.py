@@ -184,3 +184,29 @@ def _kw(s):
         "policy__liability_markup": s.policy.liability_markup,
         "policy__conversion_window_days": s.policy.conversion_window_days,
     }
+
+
+def test_timeseries_frame_is_the_reports_long_format(tmp_path):
+    from auction_sim.experiments.market import run_point_series, timeseries_frame
+    from auction_sim.rng import task_seed
+    from auction_sim.scenario import load_scenario
+
+    p = tmp_path / "m.toml"
+    p.write_text(
+        'kind = "market"\nseed = 3\n[market]\nhorizon_days = 40\nachievement_rate = 3.0\n'
+        'buyer_rate = 10.0\n[buyers]\nfirms = 50\n[sweep]\n"policy.broker_share" = [0.0, 0.5]\n'
+    )
+    sc = load_scenario(p)
+    ts = timeseries_frame(sc, replications=2)
+    assert list(ts.columns[:3]) == ["point", "replication", "month"]
+    assert sorted(set(zip(ts["point"], ts["replication"], strict=True))) == [
+        (0, 0), (0, 1), (1, 0), (1, 1)
+    ]  # fmt: skip
+    pt = sc.points[1]
+    metrics, ser = run_point_series(pt.scenario, task_seed(3, pt.params, 1))
+    rows = ts[(ts["point"] == 1) & (ts["replication"] == 1)]
+    np.testing.assert_array_equal(rows["deals"].to_numpy(), ser["deals"])
+    assert (
+        metrics == run_point(pt.scenario, task_seed(3, pt.params, 1))
+        or metrics["deals"] == (run_point(pt.scenario, task_seed(3, pt.params, 1))["deals"])
+    )

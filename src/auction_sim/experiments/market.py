@@ -17,7 +17,16 @@ from ..market.choice import AUCTION, FREE, LISTING, NEGOTIATION
 from ..market.sim import MarketRun, simulate
 from ..scenario.market import MarketScenario
 
-__all__ = ["METRICS", "SERIES", "run_point", "metrics_of", "monthly_series", "series_of"]
+__all__ = [
+    "METRICS",
+    "SERIES",
+    "run_point",
+    "run_point_series",
+    "metrics_of",
+    "monthly_series",
+    "series_of",
+    "timeseries_frame",
+]
 
 METRICS = (
     # DESIGN §5, in order
@@ -177,3 +186,42 @@ def monthly_series(scenario: MarketScenario, seed: np.random.SeedSequence):
     import pandas as pd
 
     return pd.DataFrame(series_of(simulate(scenario, seed)))
+
+
+def run_point_series(
+    scenario: MarketScenario, seed: np.random.SeedSequence
+) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """One replication, once: its :data:`METRICS` and its monthly :data:`SERIES`.
+
+    The hook for a batch runner that stores time series: same numbers as
+    :func:`run_point` and :func:`monthly_series` with the same arguments, one run.
+    """
+    run = simulate(scenario, seed)
+    return metrics_of(run), series_of(run)
+
+
+def timeseries_frame(scenario, replications: int | None = None):
+    """Long-format monthly series of every (grid point, replication) of a loaded scenario.
+
+    ``scenario`` is a :class:`~auction_sim.scenario.loader.Scenario` (from
+    ``load_scenario``); seeds are the batch runner's (:func:`auction_sim.rng.task_seed`),
+    so the rows belong to the same replications as ``runs.parquet``.  Columns:
+    ``point``, ``replication``, then :data:`SERIES` -- the layout the report reads from
+    ``DIR/timeseries.parquet`` (:data:`auction_sim.report.figures.TIMESERIES_FILE`).
+    Runs every task again, serially; a batch runner that calls
+    :func:`run_point_series` gets the same rows without the second run.
+    """
+    import pandas as pd
+
+    from ..rng import task_seed
+
+    reps = scenario.replications if replications is None else int(replications)
+    frames = []
+    for p in scenario.points:
+        for r in range(reps):
+            _, ser = run_point_series(p.scenario, task_seed(scenario.seed, p.params, r))
+            df = pd.DataFrame(ser)
+            df.insert(0, "replication", r)
+            df.insert(0, "point", p.index)
+            frames.append(df)
+    return pd.concat(frames, ignore_index=True)
