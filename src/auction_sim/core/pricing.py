@@ -272,25 +272,31 @@ def _fuse_row(i, data, par, effects, bias, inv_var):
         w = inv_var[j] * (inv_phi if same[r] else 1.0)
         prec += g2 * w
         s += gamma * w * (score[r] - alpha - bias[j])
+    lq = lq2 = 0.0
     for k in range(q_ptr[i], q_ptr[i + 1]):
-        prec += inv_qvar
-        s += inv_qvar * (log_quote[k] - shift)
+        q = log_quote[k]
+        lq += q
+        lq2 += q * q
+    nq = q_ptr[i + 1] - q_ptr[i]
+    prec += nq * inv_qvar
+    s += inv_qvar * (lq - nq * shift)
     if has_deal[i]:
         prec += inv_dvar
         s += inv_dvar * deal_y[i]
     if prec > 0.0:
-        return s / prec, 1.0 / prec
-    return mu, np.inf  # flat prior and no evidence
+        return s / prec, 1.0 / prec, lq, lq2, nq
+    return mu, np.inf, lq, lq2, nq  # flat prior and no evidence
 
 
 @njit(cache=True, inline="always")
 def _estep_chunk(c, n_chunks, data, par, effects, bias, inv_var, mean, var, acc, rstats):
     """Fuse the achievements of chunk ``c``; add their sufficient statistics to ``acc[c]``
-    and, when ``rstats`` has ``n_chunks`` rows, the reviewers' to ``rstats[c]``.
+    and, when ``rstats`` has ``n_chunks`` rows, the reviewers' moving moments to ``rstats[c]``
+    (``rstats[c, j, 4*same + [0, 1, 2]]`` = sum m, sum s m, sum (m^2 + V)).
 
     ``acc[c]`` = ``[sum_level m (L), sum m^2, sum V, sum_q (lq - m), sum_q (lq - m)^2,
     sum_q V, n_q, sum_deal (y - m)^2 + V, n_deal, sum_deal (y - m), sum_deal V,
-    max |m - m_old|]``; ``rstats[c, j]`` as in :func:`_reviewer_row`.
+    max |m - m_old|]``.
     """
     ach_ptr, reviewer, score, same, q_ptr, log_quote, has_deal, deal_y, codes, offsets, base = data
     n = mean.shape[0]
@@ -302,7 +308,7 @@ def _estep_chunk(c, n_chunks, data, par, effects, bias, inv_var, mean, var, acc,
     dmax = 0.0
     s_m2 = s_v = q_e = q_e2 = q_v = q_n = d_e2 = d_n = d_e = d_v = 0.0
     for i in range(lo, hi):
-        m, v = _fuse_row(i, data, par, effects, bias, inv_var)
+        m, v, lq, lq2, nq = _fuse_row(i, data, par, effects, bias, inv_var)
         d = abs(m - mean[i])
         dmax = d if d > dmax else dmax
         mean[i] = m
@@ -313,12 +319,11 @@ def _estep_chunk(c, n_chunks, data, par, effects, bias, inv_var, mean, var, acc,
             a[offsets[k] + codes[i, k]] += m
         s_m2 += m * m
         s_v += v
-        for k in range(q_ptr[i], q_ptr[i + 1]):
-            e = log_quote[k] - m
-            q_e += e
-            q_e2 += e * e
-            q_v += v
-            q_n += 1.0
+        if nq > 0:  # sums over the quotes of (lq - m), (lq - m)^2, V
+            q_e += lq - nq * m
+            q_e2 += lq2 - 2.0 * m * lq + nq * m * m
+            q_v += nq * v
+            q_n += nq
         if has_deal[i]:
             e = deal_y[i] - m
             d_e2 += e * e + v
@@ -329,10 +334,10 @@ def _estep_chunk(c, n_chunks, data, par, effects, bias, inv_var, mean, var, acc,
             m2v = m * m + v
             for r in range(ach_ptr[i], ach_ptr[i + 1]):
                 j = reviewer[r]
-                o = 6 if same[r] else 0
-                rstats[c, j, o + 2] += m
-                rstats[c, j, o + 3] += score[r] * m
-                rstats[c, j, o + 4] += m2v
+                o = 4 if same[r] else 0  # one 64-byte row per reviewer and chunk
+                rstats[c, j, o] += m
+                rstats[c, j, o + 1] += score[r] * m
+                rstats[c, j, o + 2] += m2v
     a[n_lev] += s_m2
     a[n_lev + 1] += s_v
     a[n_lev + 2] += q_e
@@ -631,7 +636,7 @@ def fuse(
     mean = np.zeros(n)
     var = np.empty(n)
     data = _data(reviews, quotes, has_deal, deal_y, features, base)
-    _estep(data, params, mean, var, _use_parallel(parallel, reviews, quotes), np.empty((0, 0, 12)))
+    _estep(data, params, mean, var, _use_parallel(parallel, reviews, quotes), np.empty((0, 0, 8)))
     return mean, var
 
 
@@ -818,7 +823,7 @@ def estimate_joint(
     fused = N_CHUNKS * n_rev * 12 * 8 <= _FUSED_MAX_BYTES
     if not fused and reviews.rev_ach.size != reviews.score.size:
         raise ValueError("a reviewer pool this large needs build_reviews(reviewer_major=True)")
-    rstats = np.zeros((N_CHUNKS if fused else 0, n_rev, 12))
+    rstats = np.zeros((N_CHUNKS if fused else 0, n_rev, 8))
     stats = np.empty((n_rev, 12))
     if fused:  # the data moments (count, sum s, sum s^2) are computed once
         fixed = _reviewer_data_moments(n_rev, reviews.reviewer, reviews.score, reviews.same)
@@ -831,7 +836,8 @@ def estimate_joint(
         """One M-step from the E-step sums ``tot`` (and the reviewer statistics) at ``x``."""
         x = x._replace(bias=x.bias.copy(), noise_var=x.noise_var.copy())
         if fused:  # reviewer statistics: the data moments plus the scattered moving ones
-            np.sum(rstats, axis=0, out=stats)
+            moving = rstats.sum(axis=0)
+            stats[:, [2, 3, 4, 8, 9, 10]] = moving[:, [0, 1, 2, 4, 5, 6]]
             stats[:, [0, 1, 5, 6, 7, 11]] = fixed
         else:
             reviewer_kernel(reviews.rev_ptr, reviews.rev_ach, reviews.rev_score,
