@@ -49,16 +49,19 @@ _PARALLEL_MIN_BIDS = 200_000
 
 
 @njit(cache=True, inline="always")
-def _top_two(points: np.ndarray, i: int) -> tuple[float, float]:
+def _top_two(points: np.ndarray, i: int) -> tuple[float, float, int]:
+    """Highest and second-highest point of row ``i`` and the first argmax (branch-free)."""
     m1 = -np.inf
     m2 = -np.inf
+    w = -1
     for j in range(points.shape[1]):
         b = points[i, j]
         gt = b > m1
         lo = m1 if gt else b
         m2 = lo if lo > m2 else m2
+        w = j if gt else w
         m1 = b if gt else m1
-    return m1, m2
+    return m1, m2, w
 
 
 @njit(cache=True, inline="always")
@@ -80,13 +83,13 @@ def _pick(points: np.ndarray, tie_u: np.ndarray, i: int, level: float) -> int:
 @njit(cache=True, inline="always")
 def english_row(points, tie_u, i, reserve, increment, winner, price) -> None:
     """Clear English auction ``i`` into ``winner[i]``, ``price[i]`` (rules in the module doc)."""
-    d1, d2 = _top_two(points, i)
+    d1, d2, w = _top_two(points, i)
     if not (d1 >= reserve):
         winner[i] = -1
         price[i] = 0.0
         return
-    if not (d2 >= reserve):  # one bidder in at the reserve
-        winner[i] = _pick(points, tie_u, i, d1)
+    if not (d2 >= reserve):  # one bidder in at the reserve (d1 > d2: the argmax)
+        winner[i] = w
         price[i] = reserve
         return
     # first k >= 1 with p_k > d2
@@ -96,8 +99,8 @@ def english_row(points, tie_u, i, reserve, increment, winner, price) -> None:
     while reserve + k * increment <= d2:
         k += 1.0
     p = reserve + k * increment
-    if d1 >= p:  # exactly one bidder still in
-        winner[i] = _pick(points, tie_u, i, p)
+    if d1 >= p:  # exactly one bidder still in: the argmax
+        winner[i] = w
         price[i] = p
     else:
         q = reserve + (k - 1.0) * increment
@@ -108,7 +111,7 @@ def english_row(points, tie_u, i, reserve, increment, winner, price) -> None:
 @njit(cache=True, inline="always")
 def dutch_row(points, tie_u, i, start, reserve, increment, winner, price) -> None:
     """Clear Dutch auction ``i`` into ``winner[i]``, ``price[i]`` (rules in the module doc)."""
-    b1, _ = _top_two(points, i)
+    b1, b2, w = _top_two(points, i)
     if not (b1 >= reserve) or start < reserve:
         winner[i] = -1
         price[i] = 0.0
@@ -126,7 +129,7 @@ def dutch_row(points, tie_u, i, start, reserve, increment, winner, price) -> Non
         p = start - k * increment
         if p < reserve:
             p = reserve
-    winner[i] = _pick(points, tie_u, i, p)
+    winner[i] = w if not (b2 >= p) else _pick(points, tie_u, i, p)  # several takers: tie_u
     price[i] = p
 
 
