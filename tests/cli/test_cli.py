@@ -35,8 +35,10 @@ def test_json_schema():
         design = ["revenue", "efficiency", "sale_rate", "bidder_surplus", "price_to_value"]
         assert list(pt["metrics"])[:5] == design  # DESIGN §5 names first, extras after
         assert list(pt["metrics"]) == list(METRICS)
-        for stats in pt["metrics"].values():
-            assert set(stats) == {"mean", "stderr", "n"} and stats["n"] == 3
+        for name, stats in pt["metrics"].items():
+            assert set(stats) == {"mean", "stderr", "n"}
+            if name in design:  # extras (e.g. late_bid_share) are undefined for sealed bids
+                assert stats["n"] == 3 and stats["mean"] is not None
 
 
 def test_table_output_and_seed_option():
