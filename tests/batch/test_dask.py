@@ -49,9 +49,13 @@ def private_cluster():
     port = _free_port()
     addr = f"tcp://127.0.0.1:{port}"
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "start_new_session": True}
+    # No rescheduling by the scheduler after a worker death: a lost task comes back as
+    # KilledWorker at once, so the backend's own resubmission is what the kill test checks.
+    env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}
     sched = subprocess.Popen(
         [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", str(port)]
         + ["--no-dashboard"],
+        env=env,
         **quiet,
     )
     worker = subprocess.Popen(
@@ -129,6 +133,7 @@ def test_worker_killed_mid_run_still_completes_with_identical_results(private_cl
                 os.kill(pid, signal.SIGKILL)
                 killed = pid
         assert killed is not None
+        assert backend.resubmitted >= 1  # the lost tasks were sent again
     finally:
         backend.close()
     assert all(r.error is None for r in got), [r.error for r in got if r.error]

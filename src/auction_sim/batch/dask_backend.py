@@ -102,6 +102,7 @@ class DaskBackend:
         self.window = window
         self._client = None
         self._cluster = None
+        self.resubmitted = 0  # tasks sent again after a lost worker (for tests and logs)
 
     # ------------------------------------------------------------------ connection
     def _connect(self):
@@ -168,40 +169,45 @@ class DaskBackend:
         attempts: dict = {}
         owner: dict = {}  # future -> task
 
-        def submit(task: Task):
-            fut = client.submit(run_task, task, pure=False)
-            owner[fut] = task
-            return fut
+        def submit(batch: list[Task]) -> list:
+            futs = client.map(run_task, batch, pure=False) if batch else []
+            owner.update(zip(futs, batch, strict=True))
+            return futs
 
         it = iter(tasks)
-        first = [submit(t) for _, t in zip(range(window), it, strict=False)]
-        ac = as_completed(first, loop=client.loop)
+        first = submit([t for _, t in zip(range(window), it, strict=False)])
+        # Results arrive with their futures (no round trip per result); errors such as
+        # KilledWorker come back as values instead of being raised.
+        ac = as_completed(first, loop=client.loop, with_results=True, raise_errors=False)
         try:
-            for fut in ac:
-                task = owner.pop(fut)
-                try:
-                    res = fut.result()
-                except Exception as exc:  # noqa: BLE001 - lost worker / connection
+            for batch in ac.batches():
+                results, again = [], []
+                for fut, value in batch:
+                    task = owner.pop(fut)
+                    fut.release()
+                    if isinstance(value, TaskResult):
+                        results.append(value)
+                        continue
+                    # Lost worker / connection: resubmit, up to ``retries`` times.
                     n = attempts.get(task.key, 0) + 1
                     attempts[task.key] = n
                     if n > self.retries:
-                        res = TaskResult(
-                            task.point,
-                            task.replication,
-                            {},
-                            0.0,
-                            f"{type(exc).__name__}: {exc} (gave up after {n} attempts"
-                            " on the Dask cluster)",
+                        results.append(
+                            TaskResult(
+                                task.point,
+                                task.replication,
+                                {},
+                                0.0,
+                                f"{type(value).__name__}: {value} (gave up after {n}"
+                                " attempts on the Dask cluster)",
+                            )
                         )
                     else:
-                        ac.add(submit(task))
-                        continue
-                finally:
-                    fut.release()
-                nxt = next(it, None)
-                if nxt is not None:
-                    ac.add(submit(nxt))
-                yield res
+                        again.append(task)
+                        self.resubmitted += 1
+                refill = again + [t for _, t in zip(range(len(results)), it, strict=False)]
+                ac.update(submit(refill))
+                yield from results
         finally:
             # Ctrl-C, an error, or the consumer stopped early: drop what is queued.
             pending = list(owner)
