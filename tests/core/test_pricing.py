@@ -197,13 +197,7 @@ def test_degenerate_inputs_flagged_without_nan():
 
 
 def test_joint_is_deterministic_serial_equals_parallel():
-    ach, rev, score, same = two_way(3, 3000, 40, 4)
-    rl = cp.build_reviews(3000, 40, ach, rev, score, same)
-    q_ach = np.repeat(np.arange(3000), 2)
-    ql = cp.build_quotes(3000, q_ach, np.random.default_rng(0).normal(size=q_ach.size))
-    f = cp.make_features(np.random.default_rng(1).integers(0, 3, (3000, 2)))
-    deal = np.arange(3000) < 100
-    y = np.where(deal, 0.5, 0.0)
+    rl, ql, f, deal, y, _ = small_population(seed=3)
     a = cp.estimate_joint(rl, ql, f, deal, y, parallel=False)
     b = cp.estimate_joint(rl, ql, f, deal, y, parallel=True)
     np.testing.assert_array_equal(a.mean, b.mean)
@@ -228,3 +222,44 @@ def test_bad_arguments():
                            np.zeros(0), 1.0, 1.0)  # fmt: skip
     with pytest.raises(ValueError, match="positive"):
         cp.fuse(rl, ql, bad)
+
+
+def small_population(n=3000, n_rev=30, seed=4):
+    from auction_sim.pricing import signals as sg
+
+    rng = np.random.default_rng(seed)
+    a = sg.draw_achievements(rng, n, 4, 1.0)
+    pool = sg.draw_reviewers(rng, n_rev, 4, 0.5, 1.0, 0.3)
+    pan = sg.draw_panels(rng, a, pool, 4, 0.6, 0.5, 5.0, 1.0)
+    q = sg.draw_quotes(rng, a.theta, 2, 0.4, 0.15)
+    deal, y = sg.draw_deals(rng, a.theta, n // 20, 0.2)
+    rl = cp.build_reviews(n, n_rev, pan.achievement, pan.reviewer, pan.score, pan.same)
+    ql = cp.build_quotes(n, q.achievement, q.log_quote)
+    return rl, ql, cp.make_features(*sg.feature_codes(a)), deal, y, pan
+
+
+def test_reviewer_csr_path_equals_fused_scatter(monkeypatch):
+    """Large pools gather reviewer statistics over the reviewer CSR instead of scattering
+    them from the achievement pass: same estimate up to rounding."""
+    rl, ql, f, deal, y, pan = small_population()
+    fused = cp.estimate_joint(rl, ql, f, deal, y, tol=1e-10)
+    assert fused.converged
+    monkeypatch.setattr(cp, "_FUSED_MAX_BYTES", 0)
+    gathered = cp.estimate_joint(rl, ql, f, deal, y, tol=1e-10)
+    np.testing.assert_allclose(gathered.mean, fused.mean, atol=1e-8)
+    np.testing.assert_allclose(gathered.params.bias, fused.params.bias, atol=1e-8)
+    slim = cp.build_reviews(3000, 30, pan.achievement, pan.reviewer, pan.score, pan.same,
+                            reviewer_major=False)  # fmt: skip
+    np.testing.assert_array_equal(slim.rev_ptr, rl.rev_ptr)
+    with pytest.raises(ValueError, match="reviewer_major"):
+        cp.estimate_joint(slim, ql, f, deal, y)
+
+
+def test_acceleration_keeps_the_fixed_point():
+    rl, ql, f, deal, y, _ = small_population(seed=6)
+    plain = cp.estimate_joint(rl, ql, f, deal, y, tol=1e-10, accelerate=False, max_iter=5000)
+    fast = cp.estimate_joint(rl, ql, f, deal, y, tol=1e-10)
+    assert plain.converged and fast.converged and fast.n_iter < plain.n_iter
+    np.testing.assert_allclose(fast.mean, plain.mean, atol=1e-7)
+    np.testing.assert_allclose(fast.params.noise_var, plain.params.noise_var, rtol=1e-6)
+    assert fast.params.gamma == pytest.approx(plain.params.gamma, abs=1e-7)
