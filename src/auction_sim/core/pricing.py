@@ -1,6 +1,7 @@
 """Price discovery kernels: review/inquiry estimation and evidence fusion (DESIGN §6).
 
-The model.  Achievement ``i`` has a latent log value ``theta_i ~ N(x_i . beta, prior_var)``.
+The model.  Achievement ``i`` has a latent log value ``theta_i ~ N(x_i . beta, prior_var)``
+(``x_i . beta``: additive effects of categorical features, see :class:`Features`).
 Review ``r`` of achievement ``i`` by reviewer ``j`` scores
 
     s_r = alpha + gamma * theta_i + b_j + e_r,   e_r ~ N(0, v_j * phi ** same_r)
@@ -27,14 +28,16 @@ Kernels:
   parameters: prior, review and quote evidence multiplied together (the E-step, and the
   oracle when called with the true parameters);
 * :func:`estimate_joint` -- EM (ECM) over the latent ``theta`` and the parameters
-  ``alpha, gamma, b, v, phi, shift, quote_var, beta, prior_var, deal_var``: an
-  achievement-parallel E-step, a reviewer-parallel pass over the reviewer CSR collecting
-  sufficient statistics, and closed-form M-steps.  Identifiability is explicit: biases sum
+  ``alpha, gamma, b, v, phi, shift, quote_var, effects, prior_var, deal_var``: an
+  achievement-parallel E-step that also scatters each reviewer's sufficient statistics
+  into per-chunk copies (or, for very large pools, a reviewer-parallel gather over the
+  reviewer CSR), then closed-form M-steps, a one-step move of the common level to where
+  the deals put it, and SQUAREM extrapolation.  Identifiability is explicit: biases sum
   to zero (their mean moves into ``alpha``) and carry a weak ``N(0, bias_prior_sd**2)``
   prior; reviewer variances carry a weak inverse-gamma prior (``var_prior_weight`` pseudo
   reviews at the pooled variance), so a reviewer with one review gets no zero variance.
-  Iterates until the largest change of a posterior mean or a bias is below ``tol``, at
-  most ``max_iter`` times;
+  Iterates until the largest change of a posterior mean and of a bias in one EM step is
+  below ``tol``, at most ``max_iter`` E-steps;
 * :func:`achievement_mean`, :func:`achievement_median` -- per-achievement mean / median of
   a CSR value list (the ``mean_score`` and ``median_quote`` baselines).
 
@@ -53,6 +56,7 @@ __all__ = [
     "NO_REVIEWS",
     "NO_QUOTES",
     "FEW_REVIEWS",
+    "REVIEWER_IDLE",
     "ReviewLists",
     "QuoteLists",
     "PricingParams",
