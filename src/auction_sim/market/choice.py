@@ -9,6 +9,10 @@ number of inquiries (firm quotes) the result drew while under review.
   first interested firm (one counterpart: bargain);
 * otherwise -> a listed trade (post a price and wait for buyers).
 
+After a round of failed attempts and a wait, a holder under the rule chooses again
+with the number of firms that took part in its last attempt (bidders, buyers who
+found the listing, or the negotiation partner) as its expected interest.
+
 Any other value of ``choice`` forces that method for every holder.  Results put
 up by the use-first deadline always go to a public auction.
 """
