@@ -43,6 +43,8 @@ def test_section_is_reusable_by_extension():
         ("[pricing]\nshading = -0.1\n", "pricing.shading"),
         ("[pricing]\nbias_sd = -0.5\n", "pricing.bias_sd"),
         ("[pricing]\nnoise_sd = -1.0\n", "pricing.noise_sd"),
+        ("[pricing]\nnoise_sd = 0.0\n", "pricing.noise_sd"),
+        ("[pricing]\nfield_noise_factor = -0.5\n", "pricing.field_noise_factor"),
         ("[pricing]\ninquiry_sd = -0.4\n", "pricing.inquiry_sd"),
         ("[pricing]\nprior_sd = -1.0\n", "pricing.prior_sd"),
         ("[pricing]\ndeal_sd = -0.2\n", "pricing.deal_sd"),

@@ -21,7 +21,11 @@ ESTIMATORS = ("joint", "mean_score", "median_quote")
 
 
 class PricingSection(Section):
-    """``[pricing]``: achievements, the reviewer pool, panels, inquiries, deals, estimator."""
+    """``[pricing]``: achievements, the reviewer pool, panels, inquiries, deals, estimator.
+
+    Noise sds must be positive (the estimators are Gaussian; an exact signal is a limit they
+    are not built for); reviewer biases may be all zero.
+    """
 
     achievements: int = Field(
         100_000, ge=1, le=50_000_000, description="achievements in the population"
@@ -34,28 +38,28 @@ class PricingSection(Section):
     )
     bias_sd: float = Field(0.5, ge=0.0, description="sd of reviewers' personal biases (score)")
     noise_sd: float = Field(
-        1.0, ge=0.0, description="typical out-of-field reviewer noise sd (score units)"
+        1.0, gt=0.0, description="typical out-of-field reviewer noise sd (score units)"
     )
     noise_sd_spread: float = Field(
         0.3, ge=0.0, le=3.0, description="log-sd of reviewers' personal noise sd around noise_sd"
     )
     field_noise_factor: float = Field(
-        0.5, ge=0.0, description="noise sd of a same-field review / out-of-field noise sd"
+        0.5, gt=0.0, description="noise sd of a same-field review / out-of-field noise sd"
     )
     score_offset: float = Field(5.0, description="score of log value 0 by an unbiased reviewer")
     score_scale: float = Field(1.0, description="score points per unit of log value")
     inquiries: int = Field(3, ge=0, le=100, description="price quotes per achievement")
-    inquiry_sd: float = Field(0.4, ge=0.0, description="sd of log quote noise")
+    inquiry_sd: float = Field(0.4, gt=0.0, description="sd of log quote noise")
     shading: float = Field(
         0.15, ge=0.0, lt=1.0, description="quotes understate value by this share (median)"
     )
     prior_sd: float = Field(
-        1.0, ge=0.0, description="sd of log value around its feature prediction (sigma_u)"
+        1.0, gt=0.0, description="sd of log value around its feature prediction (sigma_u)"
     )
     deal_share: float = Field(
         0.02, ge=0.0, lt=1.0, description="share of achievements with a completed deal (price seen)"
     )
-    deal_sd: float = Field(0.2, ge=0.0, description="sd of log deal price around log value")
+    deal_sd: float = Field(0.2, gt=0.0, description="sd of log deal price around log value")
     estimator: Estimator = Field(
         "joint", description="joint | mean_score | median_quote (the last two are baselines)"
     )
@@ -91,10 +95,10 @@ class PricingScenario(ScenarioBase):
         p = self.pricing
         if p.estimator == "median_quote" and p.inquiries == 0:
             raise FieldError("pricing.inquiries", "estimator 'median_quote' needs inquiries >= 1")
-        if p.estimator != "joint" and p.deals < 3:
+        if p.deals < 3:
             raise FieldError(
                 "pricing.deal_share",
-                f"the baselines calibrate on deals: expected deal_share * achievements >= 3,"
-                f" found {p.deals} deals",
+                "every estimator calibrates the score scale and the shading on completed deals:"
+                f" expected deal_share * achievements >= 3, found {p.deals} deals",
             )
         return self
