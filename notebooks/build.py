@@ -21,18 +21,14 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = Path(__file__).resolve().parent
 
-SETUP = """\
-%matplotlib inline
-from pathlib import Path
-
-import numpy as np
-
-import auction_sim as asim
-from auction_sim.report import sweep_figure
-from auction_sim.scenario import scenario_from_dict
-
+ROOT_LINE = """
 # the repository root, whether Jupyter was started in notebooks/ or at the root
 ROOT = Path.cwd().parent if Path.cwd().name == "notebooks" else Path.cwd()"""
+
+
+def setup(*imports: str) -> str:
+    """The first code cell: inline figures, sorted imports, ``ROOT``."""
+    return "%matplotlib inline\n" + "\n".join(imports) + "\n" + ROOT_LINE
 
 
 def md(text: str):
@@ -57,7 +53,15 @@ a reserve price, common values, and snipers under a hard close.
 Sizes are small (a few thousand auctions per replication) so the notebook runs in seconds;
 raise `auctions` and `replications` for tighter intervals.
 """),
-    code(SETUP),
+    code(
+        setup(
+            "from pathlib import Path\n",
+            "import numpy as np\n",
+            "import auction_sim as asim",
+            "from auction_sim.report import sweep_figure",
+            "from auction_sim.scenario import scenario_from_dict",
+        )
+    ),
     md("""
 ## 1. Four formats, one revenue
 
@@ -116,8 +120,13 @@ reserve = {
 res = asim.run(scenario_from_dict(reserve), backend="serial")
 r, n = np.linspace(0, 0.8, 81), 3
 fig = sweep_figure(res, "auction.reserve", "revenue")
-fig.axes[0].plot(r, (n - 1) / (n + 1) + r**n - 2 * n * r ** (n + 1) / (n + 1), "k--", lw=1,
-                 label="theory (Myerson)")
+fig.axes[0].plot(
+    r,
+    (n - 1) / (n + 1) + r**n - 2 * n * r ** (n + 1) / (n + 1),
+    "k--",
+    lw=1,
+    label="theory (Myerson)",
+)
 fig.axes[0].legend(fontsize="small")
 fig
 """),
@@ -216,12 +225,19 @@ completed deals) with two baselines, the calibrated **mean score** and the calib
 parameters.  `rmse_log` is the error of the estimated log value, `coverage90` the share of
 true values inside the 90 % interval.
 
-The grid is `scenarios/peer_review_pricing.toml` at a small size (5 000 achievements, 300
-reviewers, 2 replications instead of 100 000, 2 000 and 3).
+The grid is `scenarios/peer_review_pricing.toml` at a small size (5 000 achievements and
+300 reviewers instead of 100 000 and 2 000), so the intervals are wide.
 """),
-    code(SETUP),
+    code(
+        setup(
+            "from pathlib import Path\n",
+            "import auction_sim as asim",
+            "from auction_sim.report import sweep_figure",
+            "from auction_sim.scenario import scenario_from_dict",
+        )
+    ),
     code("""
-small = {"pricing.achievements": 5000, "pricing.reviewers": 300, "replications": 2}
+small = {"pricing.achievements": 5000, "pricing.reviewers": 300, "replications": 3}
 scenario = asim.load_scenario(ROOT / "scenarios" / "peer_review_pricing.toml")
 res = asim.run(scenario, overrides=small, backend="serial")
 summary = res.summary()
@@ -236,10 +252,12 @@ the median quote cannot get better than the quote noise and shading allow.
 """),
     code("""
 by_panel = summary[summary["pricing.same_field_share"] == 0.6]
-fig = sweep_figure(by_panel, "pricing.panel", "rmse_log",
-                   params=["pricing.panel", "pricing.estimator"])
-oracle = by_panel[(by_panel["metric"] == "oracle_rmse_log")
-                  & (by_panel["pricing.estimator"] == "joint")]
+fig = sweep_figure(
+    by_panel, "pricing.panel", "rmse_log", params=["pricing.panel", "pricing.estimator"]
+)
+oracle = by_panel[
+    (by_panel["metric"] == "oracle_rmse_log") & (by_panel["pricing.estimator"] == "joint")
+]
 ax = fig.axes[0]
 ax.plot(oracle["pricing.panel"], oracle["mean"], "k--", lw=1, label="oracle")
 ax.set_yscale("log")
@@ -252,8 +270,9 @@ fig
 The joint estimator's intervals are calibrated (near 0.90, dashed) at every panel size.
 """),
     code("""
-fig = sweep_figure(by_panel, "pricing.panel", "coverage90",
-                   params=["pricing.panel", "pricing.estimator"])
+fig = sweep_figure(
+    by_panel, "pricing.panel", "coverage90", params=["pricing.panel", "pricing.estimator"]
+)
 fig.axes[0].axhline(0.9, color="k", ls="--", lw=1)
 fig
 """),
@@ -265,8 +284,12 @@ learns each reviewer's precision and gains most from them.
 """),
     code("""
 by_share = summary[summary["pricing.panel"] == 5]
-fig = sweep_figure(by_share, "pricing.same_field_share", "rmse_log",
-                   params=["pricing.same_field_share", "pricing.estimator"])
+fig = sweep_figure(
+    by_share,
+    "pricing.same_field_share",
+    "rmse_log",
+    params=["pricing.same_field_share", "pricing.estimator"],
+)
 fig.axes[0].set_yscale("log")
 fig
 """),
@@ -324,13 +347,14 @@ over 240 days) so the whole notebook runs in well under a minute; the numbers ar
 at this size (one replication per point).
 """),
     code(
-        SETUP
-        + """
-import pandas as pd
-
-from auction_sim.experiments.market import monthly_series
-from auction_sim.report import point_labels, timeseries_figure
-from auction_sim.rng import task_seed"""
+        setup(
+            "from pathlib import Path\n",
+            "import pandas as pd\n",
+            "import auction_sim as asim",
+            "from auction_sim.experiments.market import monthly_series",
+            "from auction_sim.report import sweep_figure, timeseries_figure",
+            "from auction_sim.rng import task_seed",
+        )
     ),
     code("""
 small = {
@@ -386,9 +410,7 @@ for i, (label, lever) in enumerate(policies.items()):
     frames.append(ts.assign(point=i, replication=0))
     labels[i] = label
 series = pd.concat(frames, ignore_index=True)
-series.groupby("point")[["deals", "deals_auction", "deals_free_license"]].sum().rename(
-    index=labels
-)
+series.groupby("point")[["deals", "deals_auction", "deals_free_license"]].sum().rename(index=labels)
 """),
     code("""
 timeseries_figure(series, "deals", labels)
@@ -433,8 +455,12 @@ ROOT = Path.cwd().parent if Path.cwd().name == "notebooks" else Path.cwd()
 BENCH = ROOT / "benchmarks" / "results" / "latest.json"
 """),
     code("""
-table = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "table.py"), str(BENCH)],
-                       capture_output=True, text=True, check=True).stdout
+table = subprocess.run(
+    [sys.executable, str(ROOT / "benchmarks" / "table.py"), str(BENCH)],
+    capture_output=True,
+    text=True,
+    check=True,
+).stdout
 Markdown(table)
 """),
     md("""
@@ -461,8 +487,11 @@ fig = Figure(figsize=(8, 2 + 0.35 * len(bench)), layout="constrained")
 for i, group in enumerate(groups):
     sub = bench[bench["group"] == group]
     ax = fig.add_subplot(len(groups), 1, i + 1)
-    ax.barh(sub["test"], sub["items_per_s"],
-            color=["tab:blue" if o else "tab:gray" for o in sub["ours"]])
+    ax.barh(
+        sub["test"],
+        sub["items_per_s"],
+        color=["tab:blue" if o else "tab:gray" for o in sub["ours"]],
+    )
     ax.set_xscale("log")
     ax.set_title(group)
     ax.set_xlabel("items / s")
@@ -470,8 +499,12 @@ fig
 """),
     code("""
 machine = data["machine_info"]
-{"cpu": machine.get("cpu", {}).get("brand_raw"), "cores": machine.get("cpu", {}).get("count"),
- "python": machine.get("python_version"), "when": data["datetime"]}
+{
+    "cpu": machine.get("cpu", {}).get("brand_raw"),
+    "cores": machine.get("cpu", {}).get("count"),
+    "python": machine.get("python_version"),
+    "when": data["datetime"],
+}
 """),
 ]
 

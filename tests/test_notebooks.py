@@ -40,6 +40,7 @@ def test_notebooks_match_their_generator_and_have_no_outputs():
                 assert not cell.outputs and cell.execution_count is None, name
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(3 * TIMEOUT)
 @pytest.mark.parametrize("name", NAMES)
 def test_notebook_executes(name):
