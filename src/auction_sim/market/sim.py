@@ -410,7 +410,9 @@ class MarketSim:
         self.catalog.remove(i)
         if not ev.triggered:
             self.state[i] = B.OFF
+            self.interest[i] = 0
             return False
+        self.interest[i] = 1
         f = int(ev.value)
         self.state[i] = B.BUSY
         mk = self._markup(i, False)
