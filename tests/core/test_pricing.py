@@ -263,3 +263,30 @@ def test_acceleration_keeps_the_fixed_point():
     np.testing.assert_allclose(fast.mean, plain.mean, atol=1e-7)
     np.testing.assert_allclose(fast.params.noise_var, plain.params.noise_var, rtol=1e-6)
     assert fast.params.gamma == pytest.approx(plain.params.gamma, abs=1e-7)
+
+
+def test_joint_fixed_point_matches_the_naive_em():
+    from auction_sim.pricing import signals as sg
+
+    rng = np.random.default_rng(11)
+    n, n_rev = 300, 8
+    a = sg.draw_achievements(rng, n, 2, 1.0)
+    pool = sg.draw_reviewers(rng, n_rev, 2, 0.5, 1.0, 0.3)
+    pan = sg.draw_panels(rng, a, pool, 3, 0.6, 0.5, 5.0, 1.0)
+    q = sg.draw_quotes(rng, a.theta, 2, 0.4, 0.15)
+    deal, y = sg.draw_deals(rng, a.theta, 40, 0.2)
+    codes, levels = sg.feature_codes(a)
+    codes, levels = codes[:, :1], levels[:1]  # the field only: a small prior design
+    rl = cp.build_reviews(n, n_rev, pan.achievement, pan.reviewer, pan.score, pan.same)
+    ql = cp.build_quotes(n, q.achievement, q.log_quote)
+    res = cp.estimate_joint(rl, ql, cp.make_features(codes, levels), deal, y, tol=1e-12,
+                            max_iter=20_000)  # fmt: skip
+    assert res.converged
+    m, v, p = naive.joint_em(pan.achievement, pan.reviewer, pan.score, pan.same, q.achievement,
+                             q.log_quote, codes, levels, deal, y, n, n_rev)  # fmt: skip
+    np.testing.assert_allclose(res.mean, m, atol=1e-6)
+    np.testing.assert_allclose(res.var, v, rtol=1e-6)
+    np.testing.assert_allclose(res.params.bias, p.bias, atol=1e-6)
+    np.testing.assert_allclose(res.params.noise_var, p.noise_var, rtol=1e-6)
+    for name in ("alpha", "gamma", "field_factor", "shift", "quote_var", "prior_var", "deal_var"):
+        assert getattr(res.params, name) == pytest.approx(getattr(p, name), rel=1e-6), name
