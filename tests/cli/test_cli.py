@@ -57,7 +57,7 @@ def test_out_folder(tmp_path):
     )
     summary = pd.read_csv(out / "summary.csv")
     assert {"mean", "stderr", "ci95_low", "ci95_high", "n"} <= set(summary.columns)
-    assert len(summary) == 8 * 5
+    assert len(summary) == 8 * len(METRICS)
     assert "auction" in (out / "scenario.toml").read_text()
     # a different scenario in the same folder is refused, unless --overwrite
     proc = cli("run", SCEN, "--out", str(out), "--set", "auction.reserve=0.2", *SMALL, check=2)
