@@ -138,6 +138,12 @@ def _run(args, out: Console, err: Console) -> int:
     scenario = _load(args, err)
     if args.backend != "dask" and args.scheduler:
         raise ScenarioError("--scheduler", None, "needs --backend dask")
+    if args.scheduler:
+        from .batch.dask_backend import check_address
+
+        problem = check_address(args.scheduler)
+        if problem:
+            raise ScenarioError("--scheduler", None, problem)
     show = not args.no_progress
     progress = Progress(
         TextColumn("[progress.description]{task.description}"),

@@ -167,3 +167,12 @@ def test_too_many_local_workers_are_capped_with_a_warning(capsys):
     backend = DaskBackend(workers=cores + 3)
     assert backend.workers == cores
     assert "warning" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("addr", ["nonsense", "http://127.0.0.1:8786", "tcp://127.0.0.1"])
+def test_malformed_scheduler_address_exits_2(addr, capsys):
+    status = cli.main(
+        ["run", SCEN, "--reps", "1", "--no-progress", "--backend", "dask", "--scheduler", addr]
+    )
+    err = capsys.readouterr().err
+    assert status == 2 and "expected an address like tcp://host:8786" in err

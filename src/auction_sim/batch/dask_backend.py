@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator
 
 from .tasks import Task, TaskResult, run_task
 
-__all__ = ["DaskBackend", "BackendError"]
+__all__ = ["DaskBackend", "BackendError", "check_address"]
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -44,6 +44,25 @@ def _timeout(value: float | None) -> float:
         return float(env) if env else DEFAULT_TIMEOUT
     except ValueError:
         return DEFAULT_TIMEOUT
+
+
+def check_address(address: str) -> str | None:
+    """What is wrong with a scheduler address (``None`` if it looks usable)."""
+    try:
+        from distributed.comm.addressing import parse_address, parse_host_port
+        from distributed.comm.registry import backends
+    except ImportError:  # pragma: no cover - the backend reports the missing package
+        return None
+    expected = f"expected an address like tcp://host:8786, found {address!r}"
+    try:
+        scheme, location = parse_address(address)
+        if scheme not in backends:
+            return f"{expected} (unknown scheme {scheme!r})"
+        if scheme in ("tcp", "tls"):
+            parse_host_port(location)
+    except ValueError as exc:
+        return f"{expected} ({exc})"
+    return None
 
 
 def _quiet_cancellations() -> None:
@@ -111,12 +130,24 @@ class DaskBackend:
         if self._client is not None:
             return self._client
         if self.scheduler:
+            problem = check_address(self.scheduler)
+            if problem:
+                raise BackendError(f"--scheduler: {problem}")
             try:
                 self._client = Client(self.scheduler, timeout=self.timeout, set_as_default=False)
             except (OSError, TimeoutError) as exc:
                 raise BackendError(
                     f"cannot reach the Dask scheduler at {self.scheduler}"
                     f" within {self.timeout:g} s ({type(exc).__name__}: {exc})"
+                ) from None
+            wait = 3 * self.timeout  # workers may still be starting
+            try:
+                self._client.wait_for_workers(1, timeout=wait)
+            except (OSError, TimeoutError):
+                self.close()
+                raise BackendError(
+                    f"the Dask scheduler at {self.scheduler} has no workers"
+                    f" (waited {wait:g} s); start some with `dask worker {self.scheduler}`"
                 ) from None
             return self._client
         threads = max(1, (os.cpu_count() or 1) // self.workers)
