@@ -180,8 +180,8 @@ def build_reviews(
         raise ValueError("reviewer index out of range")
     if not np.all(np.isfinite(score)):
         raise ValueError("scores must be finite")
-    if max(n_achievements, n_reviewers) >= 2**31:
-        raise ValueError("at most 2**31 - 1 achievements and reviewers")
+    if n_achievements >= 2**31 or n_reviewers >= 2**30:
+        raise ValueError("at most 2**31 - 1 achievements and 2**30 - 1 reviewers")
     out = []
     for key, n_keys, other in (
         (achievement, n_achievements, reviewer),
@@ -252,30 +252,31 @@ class JointResult(NamedTuple):
 
 # --------------------------------------------------------------------------- E-step (fusion)
 #
-# ``data`` = (ach_ptr, reviewer, score, same, q_ptr, log_quote, has_deal, deal_y, codes,
-#             offsets, base): the fixed inputs;
-# ``par``  = [prior_prec, inv_phi, alpha, gamma, shift, inv_qvar, inv_dvar]: the scalars;
+# ``data`` = (ach_ptr, key, score, q_ptr, log_quote, has_deal, deal_y, codes, offsets,
+#             base): the fixed inputs, ``key = 2 * reviewer + same`` per review;
+# ``par``  = [prior_prec, inv_gamma, shift, inv_qvar, inv_dvar]: the scalars;
+# ``wk[key] = gamma^2 / (v_j phi^same)`` (a review's precision about theta) and
+# ``ck[key] = alpha + b_j`` (its offset): per-key tables rebuilt for every E-step;
 # the prior mean of achievement i is base[i or 0] + sum_k effects[offsets[k] + codes[i, k]].
 
 
 @njit(cache=True, inline="always")
-def _fuse_row(i, data, par, effects, bias, inv_var):
-    """Prior mean, posterior mean and variance of theta_i (precision-weighted evidence)."""
-    ach_ptr, reviewer, score, same, q_ptr, log_quote, has_deal, deal_y, codes, offsets, base = data
-    prior_prec, inv_phi, alpha, gamma, shift, inv_qvar, inv_dvar = (
-        par[0], par[1], par[2], par[3], par[4], par[5], par[6],
-    )  # fmt: skip
+def _fuse_row(i, data, par, effects, wk, ck):
+    """Posterior mean and variance of theta_i (precision-weighted evidence) and the sum,
+    sum of squares and count of its log quotes."""
+    ach_ptr, key, score, q_ptr, log_quote, has_deal, deal_y, codes, offsets, base = data
+    prior_prec, inv_gamma, shift, inv_qvar, inv_dvar = par[0], par[1], par[2], par[3], par[4]
     mu = base[i] if base.size > 1 else base[0]
     for k in range(codes.shape[1]):
         mu += effects[offsets[k] + codes[i, k]]
     prec = prior_prec
     s = prior_prec * mu
-    g2 = gamma * gamma
+    sr = 0.0
     for r in range(ach_ptr[i], ach_ptr[i + 1]):
-        j = reviewer[r]
-        w = inv_var[j] * (inv_phi if same[r] else 1.0)
-        prec += g2 * w
-        s += gamma * w * (score[r] - alpha - bias[j])
+        w = wk[key[r]]
+        prec += w
+        sr += w * (score[r] - ck[key[r]])
+    s += sr * inv_gamma
     lq = lq2 = 0.0
     for k in range(q_ptr[i], q_ptr[i + 1]):
         q = log_quote[k]
@@ -293,16 +294,17 @@ def _fuse_row(i, data, par, effects, bias, inv_var):
 
 
 @njit(cache=True, inline="always")
-def _estep_chunk(c, n_chunks, data, par, effects, bias, inv_var, mean, var, acc, rstats):
+def _estep_chunk(c, n_chunks, data, par, effects, wk, ck, mean, var, acc, rstats):
     """Fuse the achievements of chunk ``c``; add their sufficient statistics to ``acc[c]``
     and, when ``rstats`` has ``n_chunks`` rows, the reviewers' moving moments to ``rstats[c]``
-    (``rstats[c, j, 4*same + [0, 1, 2]]`` = sum m, sum s m, sum (m^2 + V)).
+    (``rstats[c, key, [0, 1, 2]]`` = sum m, sum s m, sum (m^2 + V); one 64-byte row per
+    reviewer).
 
     ``acc[c]`` = ``[sum_level m (L), sum m^2, sum V, sum_q (lq - m), sum_q (lq - m)^2,
     sum_q V, n_q, sum_deal (y - m)^2 + V, n_deal, sum_deal (y - m), sum_deal V,
     max |m - m_old|]``.
     """
-    ach_ptr, reviewer, score, same, q_ptr, log_quote, has_deal, deal_y, codes, offsets, base = data
+    ach_ptr, key, score, q_ptr, log_quote, has_deal, deal_y, codes, offsets, base = data
     n = mean.shape[0]
     n_lev = effects.size
     lo = c * n // n_chunks
@@ -312,7 +314,7 @@ def _estep_chunk(c, n_chunks, data, par, effects, bias, inv_var, mean, var, acc,
     dmax = 0.0
     s_m2 = s_v = q_e = q_e2 = q_v = q_n = d_e2 = d_n = d_e = d_v = 0.0
     for i in range(lo, hi):
-        m, v, lq, lq2, nq = _fuse_row(i, data, par, effects, bias, inv_var)
+        m, v, lq, lq2, nq = _fuse_row(i, data, par, effects, wk, ck)
         d = abs(m - mean[i])
         dmax = d if d > dmax else dmax
         mean[i] = m
@@ -337,11 +339,10 @@ def _estep_chunk(c, n_chunks, data, par, effects, bias, inv_var, mean, var, acc,
         if fused:  # only the moments that move with m; counts, sum s, sum s^2 are fixed
             m2v = m * m + v
             for r in range(ach_ptr[i], ach_ptr[i + 1]):
-                j = reviewer[r]
-                o = 4 if same[r] else 0  # one 64-byte row per reviewer and chunk
-                rstats[c, j, o] += m
-                rstats[c, j, o + 1] += score[r] * m
-                rstats[c, j, o + 2] += m2v
+                k = key[r]
+                rstats[c, k, 0] += m
+                rstats[c, k, 1] += score[r] * m
+                rstats[c, k, 2] += m2v
     a[n_lev] += s_m2
     a[n_lev + 1] += s_v
     a[n_lev + 2] += q_e
@@ -356,15 +357,15 @@ def _estep_chunk(c, n_chunks, data, par, effects, bias, inv_var, mean, var, acc,
 
 
 @njit(cache=True)
-def _estep_serial(n_chunks, data, par, effects, bias, inv_var, mean, var, acc, rstats):
+def _estep_serial(n_chunks, data, par, effects, wk, ck, mean, var, acc, rstats):
     for c in range(n_chunks):
-        _estep_chunk(c, n_chunks, data, par, effects, bias, inv_var, mean, var, acc, rstats)
+        _estep_chunk(c, n_chunks, data, par, effects, wk, ck, mean, var, acc, rstats)
 
 
 @njit(cache=True, parallel=True)
-def _estep_parallel(n_chunks, data, par, effects, bias, inv_var, mean, var, acc, rstats):
+def _estep_parallel(n_chunks, data, par, effects, wk, ck, mean, var, acc, rstats):
     for c in prange(n_chunks):
-        _estep_chunk(c, n_chunks, data, par, effects, bias, inv_var, mean, var, acc, rstats)
+        _estep_chunk(c, n_chunks, data, par, effects, wk, ck, mean, var, acc, rstats)
 
 
 # --------------------------------------------------------------------------- reviewer pass
@@ -572,19 +573,30 @@ def _use_parallel(parallel, reviews, quotes):
 def _par(params):
     prior_prec = 0.0 if params.prior_var == np.inf else 1.0 / params.prior_var
     return np.array([
-        prior_prec, 1.0 / params.field_factor, params.alpha, params.gamma, params.shift,
-        1.0 / params.quote_var, 1.0 / params.deal_var,
+        prior_prec, 1.0 / params.gamma, params.shift, 1.0 / params.quote_var,
+        1.0 / params.deal_var,
     ], np.float64)  # fmt: skip
+
+
+def _key_tables(params):
+    """``wk``, ``ck`` of shape ``(2 J,)``: precision and offset of a review by key."""
+    w = params.gamma**2 / params.noise_var
+    wk = np.empty(2 * w.size)
+    wk[0::2] = w
+    wk[1::2] = w / params.field_factor
+    ck = np.repeat(params.alpha + params.bias, 2)
+    return wk, ck
 
 
 def _estep(data, params, mean, var, parallel, rstats):
     n_lev = params.effects.size
     acc = np.zeros((N_CHUNKS, n_lev + _N_ACC_EXTRA))
     rstats[:] = 0.0
+    wk, ck = _key_tables(params)
     kernel = _estep_parallel if parallel else _estep_serial
     kernel(
-        N_CHUNKS, data, _par(params), np.ascontiguousarray(params.effects, np.float64),
-        params.bias, 1.0 / params.noise_var, mean, var, acc, rstats,
+        N_CHUNKS, data, _par(params), np.ascontiguousarray(params.effects, np.float64), wk, ck,
+        mean, var, acc, rstats.reshape(rstats.shape[0], 2 * rstats.shape[1], 4),
     )  # fmt: skip
     tot = acc.sum(axis=0)
     tot[n_lev + 10] = acc[:, n_lev + 10].max()
@@ -592,11 +604,19 @@ def _estep(data, params, mean, var, parallel, rstats):
 
 
 def _data(reviews, quotes, has_deal, deal_y, features, base):
+    key = _review_keys(reviews.reviewer, reviews.same)
     return (
-        reviews.ach_ptr, reviews.reviewer, reviews.score, reviews.same, quotes.q_ptr,
-        quotes.log_quote, has_deal, deal_y, features.codes, features.offsets,
-        np.ascontiguousarray(base, np.float64),
+        reviews.ach_ptr, key, reviews.score, quotes.q_ptr, quotes.log_quote, has_deal, deal_y,
+        features.codes, features.offsets, np.ascontiguousarray(base, np.float64),
     )  # fmt: skip
+
+
+@njit(cache=True)
+def _review_keys(reviewer, same):
+    key = np.empty(reviewer.size, np.int32)
+    for r in range(reviewer.size):
+        key[r] = 2 * reviewer[r] + (1 if same[r] else 0)
+    return key
 
 
 def fuse(
