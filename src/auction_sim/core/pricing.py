@@ -216,6 +216,9 @@ def build_quotes(n_achievements, achievement, log_quote) -> QuoteLists:
         raise ValueError("achievement index out of range")
     if not np.all(np.isfinite(log_quote)):
         raise ValueError("log quotes must be finite")
+    if _is_sorted(achievement):  # the usual case: no permutation needed
+        ptr = np.concatenate([[0], np.cumsum(np.bincount(achievement, minlength=n_achievements))])
+        return QuoteLists(ptr.astype(np.int64), log_quote)
     order, ptr = _counting_sort(achievement, int(n_achievements))
     return QuoteLists(ptr, log_quote[order])
 
