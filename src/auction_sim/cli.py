@@ -110,20 +110,35 @@ def _fmt(x: float | None, se: float | None = None) -> str:
 
 
 def _print_table(results: Results, console: Console) -> None:
+    """Wide table (one row per point) when it fits; long (one row per point and metric) else."""
     data = results.to_json_dict()
-    table = Table(
-        title=f"{data['scenario']} ({data['kind']}, seed {data['seed']},"
+    title = (
+        f"{data['scenario']} ({data['kind']}, seed {data['seed']},"
         f" {data['replications']} replications; mean ± stderr)"
     )
+    wide = len(results.params) + len(results.metrics) <= 9
+    table = Table(title=title)
     for p in results.params:
         table.add_column(p)
-    for m in results.metrics:
-        table.add_column(m, justify="right")
-    for pt in data["points"]:
+    if wide:
+        for m in results.metrics:
+            table.add_column(m, justify="right")
+    else:
+        table.add_column("metric")
+        table.add_column("mean ± stderr", justify="right")
+    for i, pt in enumerate(data["points"]):
         cells = [str(pt["params"][p]) for p in results.params]
         stats = pt["metrics"]
-        cells += [_fmt(stats[m]["mean"], stats[m]["stderr"]) for m in results.metrics]
-        table.add_row(*cells)
+        if wide:
+            table.add_row(*cells, *(_fmt(stats[m]["mean"], stats[m]["stderr"]) for m in stats))
+            continue
+        for k, m in enumerate(results.metrics):
+            table.add_row(
+                *(cells if k == 0 else [""] * len(cells)),
+                m,
+                _fmt(stats[m]["mean"], stats[m]["stderr"]),
+                end_section=k == len(results.metrics) - 1 and i < len(data["points"]) - 1,
+            )
     console.print(table)
 
 

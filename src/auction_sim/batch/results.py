@@ -57,6 +57,8 @@ class Results:
     points: list[dict] = field(default_factory=list)
     failures: list[dict] = field(default_factory=list)
     directory: Path | None = None
+    timeseries: pd.DataFrame | None = None
+    """Monthly series (kinds that have them, e.g. market): point, replication, month, series."""
 
     def to_pandas(self) -> pd.DataFrame:
         """The runs table (a copy)."""
@@ -112,4 +114,5 @@ class Results:
             points=[p.params for p in scenario.points],
             failures=failures,
             directory=d,
+            timeseries=pd.read_parquet(ts) if (ts := d / "timeseries.parquet").exists() else None,
         )

@@ -9,7 +9,7 @@ from pathlib import Path
 from ..scenario import Scenario, metrics_for
 from .backends import make_backend
 from .results import Results
-from .store import ResultStore, runs_table
+from .store import ResultStore, runs_table, series_table
 from .tasks import TaskResult, make_tasks
 
 __all__ = ["execute", "RunInterrupted"]
@@ -101,8 +101,9 @@ def execute(
             {"point": f.point, "replication": f.replication, "error": f.error} for f in failures
         ],
         directory=Path(out) if out is not None else None,
+        timeseries=series_table(finished),
     )
     if store:
         store.record_failures(failures)
-        store.finalize(runs, results.summary())
+        store.finalize(runs, results.summary(), results.timeseries)
     return results

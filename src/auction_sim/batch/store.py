@@ -5,7 +5,9 @@ Layout of an output folder::
     DIR/manifest.json      scenario hash, name, kind (refuses a different scenario)
     DIR/parts/p{point}_r{rep}.parquet   one row per finished task, written atomically
     DIR/failures.jsonl     tasks that raised (retried on the next run)
+    DIR/parts/s{point}_r{rep}.parquet   its monthly series, for kinds that have them
     DIR/runs.parquet       one row per grid point x replication (point, replication order)
+    DIR/timeseries.parquet one row per (point, replication, month), for kinds with series
     DIR/summary.csv        per point and metric: mean, stderr, ci95, n
     DIR/scenario.toml      the scenario as run
 
@@ -31,7 +33,17 @@ import pyarrow.parquet as pq
 from ..scenario import Scenario
 from .tasks import TaskResult
 
-__all__ = ["ResultStore", "StoreMismatch", "scenario_hash", "runs_table"]
+__all__ = [
+    "ResultStore",
+    "StoreMismatch",
+    "TIMESERIES_FILE",
+    "scenario_hash",
+    "runs_table",
+    "series_table",
+]
+
+TIMESERIES_FILE = "timeseries.parquet"
+"""Long format read by the report: point, replication, month, then one column per series."""
 
 
 class StoreMismatch(RuntimeError):
@@ -75,6 +87,21 @@ def _write_text(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     tmp.write_text(text)
     os.replace(tmp, path)
+
+
+def series_table(results: list[TaskResult]) -> pd.DataFrame | None:
+    """Monthly series of every task, long format (point, replication order); None if none."""
+    frames = []
+    for r in sorted(results, key=lambda r: r.key):
+        if r.series:
+            df = pd.DataFrame(r.series)
+            if "month" not in df:
+                df.insert(0, "month", range(len(df)))
+            df["month"] = df["month"].astype("int64")
+            df.insert(0, "replication", r.replication)
+            df.insert(0, "point", r.point)
+            frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else None
 
 
 class ResultStore:
@@ -123,11 +150,20 @@ class ResultStore:
     def _clear(self) -> None:
         for f in self.parts.glob("*.parquet"):
             f.unlink()
-        for name in ("runs.parquet", "summary.csv", "failures.jsonl", "manifest.json"):
+        for name in (
+            "runs.parquet",
+            "summary.csv",
+            "failures.jsonl",
+            "manifest.json",
+            TIMESERIES_FILE,
+        ):
             (self.root / name).unlink(missing_ok=True)
 
     def _part(self, point: int, rep: int) -> Path:
         return self.parts / f"p{point:06d}_r{rep:07d}.parquet"
+
+    def _series_part(self, point: int, rep: int) -> Path:
+        return self.parts / f"s{point:06d}_r{rep:07d}.parquet"
 
     def done(self) -> set[tuple[int, int]]:
         """Keys (point, replication) of tasks already stored (readable part files)."""
@@ -147,6 +183,11 @@ class ResultStore:
         """Store one finished task atomically (temp file + rename)."""
         row = {"point": result.point, "replication": result.replication, **result.metrics}
         row["_seconds"] = result.seconds
+        if result.series:  # written first: a stored task always has its series
+            spart = self._series_part(result.point, result.replication)
+            tmp = spart.with_suffix(f".tmp{os.getpid()}")
+            pq.write_table(pa.Table.from_pydict(result.series), tmp)
+            os.replace(tmp, spart)
         final = self._part(result.point, result.replication)
         tmp = final.with_suffix(f".tmp{os.getpid()}")
         pq.write_table(pa.Table.from_pylist([row]), tmp)
@@ -158,7 +199,9 @@ class ResultStore:
             row = pq.read_table(self._part(p, r)).to_pylist()[0]
             secs = row.pop("_seconds", 0.0)
             row.pop("point"), row.pop("replication")
-            out.append(TaskResult(p, r, row, secs))
+            spart = self._series_part(p, r)
+            series = pq.read_table(spart).to_pydict() if spart.exists() else None
+            out.append(TaskResult(p, r, row, secs, series=series))
         return out
 
     def record_failures(self, failures: list[TaskResult]) -> None:
@@ -173,9 +216,15 @@ class ResultStore:
                     + "\n"
                 )
 
-    def finalize(self, runs: pd.DataFrame, summary: pd.DataFrame) -> None:
-        """Write ``runs.parquet`` and ``summary.csv`` (atomically)."""
+    def finalize(
+        self, runs: pd.DataFrame, summary: pd.DataFrame, series: pd.DataFrame | None = None
+    ) -> None:
+        """Write ``runs.parquet``, ``summary.csv`` and ``timeseries.parquet`` (atomically)."""
         tmp = self.root / "runs.parquet.tmp"
         runs.to_parquet(tmp, index=False)
         os.replace(tmp, self.root / "runs.parquet")
+        if series is not None:
+            tmp = self.root / f"{TIMESERIES_FILE}.tmp"
+            series.to_parquet(tmp, index=False)
+            os.replace(tmp, self.root / TIMESERIES_FILE)
         _write_text(self.root / "summary.csv", summary.to_csv(index=False))

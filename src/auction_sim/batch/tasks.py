@@ -39,6 +39,7 @@ class TaskResult:
     metrics: dict[str, float]
     seconds: float
     error: str | None = None
+    series: dict[str, list[float]] | None = None  # monthly series, for kinds that have them
 
     @property
     def key(self) -> tuple[int, int]:
@@ -59,9 +60,16 @@ def run_task(task: Task) -> TaskResult:
     """Run one task; an exception becomes a recorded error, not a crash of the run."""
     start = time.perf_counter()
     try:
-        metrics = experiment_for(task.scenario.kind).run_point(task.scenario, task.seed)
+        experiment = experiment_for(task.scenario.kind)
+        series = None
+        if hasattr(experiment, "run_point_series"):  # kinds with time series (market)
+            metrics, raw = experiment.run_point_series(task.scenario, task.seed)
+            series = {k: np.asarray(v, dtype=np.float64).tolist() for k, v in raw.items()}
+        else:
+            metrics = experiment.run_point(task.scenario, task.seed)
         metrics = {k: float(v) for k, v in metrics.items()}
-        return TaskResult(task.point, task.replication, metrics, time.perf_counter() - start)
+        elapsed = time.perf_counter() - start
+        return TaskResult(task.point, task.replication, metrics, elapsed, series=series)
     except Exception as exc:  # noqa: BLE001 - recorded and reported by the runner
         err = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"
         return TaskResult(task.point, task.replication, {}, time.perf_counter() - start, err)
