@@ -30,12 +30,16 @@ def random_stream(rng, n, n_ticks=NT, p_market=0.1, p_cancel=0.1, p_bad=0.0, max
     target = np.where(kind == CANCEL, (idx - 1 - rng.integers(0, 30, n)).clip(-1), -1)
     if p_bad:
         bad = rng.random(n) < p_bad
-        which = rng.integers(0, 5, n)
+        which = rng.integers(0, 8, n)
         price = np.where(bad & (which == 0), np.nan, price)
         price = np.where(bad & (which == 1), price + 0.25 * TICK, price)  # off grid
         price = np.where(bad & (which == 2), PMIN + NT * TICK, price)  # above the grid
         qty = np.where(bad & (which == 3), -rng.integers(0, 2, n), qty)
         target = np.where(bad & (kind == CANCEL) & (which == 4), n + 5, target)
+        # non-integral values (the arrays become float): rejected, never truncated
+        qty = np.where(bad & (which == 5), qty + 0.5, qty)
+        owner = np.where(bad & (which == 6), owner + 0.25, owner)
+        target = np.where(bad & (kind == CANCEL) & (which == 7), target + 0.5, target)
     return kind, side, price, qty, owner, target
 
 
@@ -140,7 +144,12 @@ def test_book_never_crossed_after_each_order():
     book = OrderBook(PMIN, TICK, NT, capacity=16)
     for i in range(len(kind)):
         book.submit(
-            int(kind[i]), int(side[i]), float(price[i]), int(qty[i]), int(owner[i]), int(target[i])
+            kind[i].item(),
+            side[i].item(),
+            price[i].item(),
+            qty[i].item(),
+            owner[i].item(),
+            target[i].item(),
         )
         assert book.best_bid_tick < book.best_ask_tick
 
@@ -152,9 +161,10 @@ def test_per_order_api_equals_batch_replay():
     book = OrderBook(PMIN, TICK, NT, capacity=16)
     fills = []
     for i in range(len(kind)):
-        r = book.submit(
-            int(kind[i]), int(side[i]), float(price[i]), int(qty[i]), int(owner[i]), int(target[i])
-        )
+        r = book.submit(  # floats where the stream has them: one signature
+            int(kind[i]), float(side[i]), float(price[i]), float(qty[i]), float(owner[i]),
+            float(target[i]),
+        )  # fmt: skip
         assert (r if r < 0 else 0) == batch.status[i]
         assert r < 0 or r == i
         assert book.filled == batch.filled[i]
@@ -206,7 +216,20 @@ def test_rejections_have_reasons_and_change_nothing():
     assert book.n_bids == 1 and book.best_bid == 2.0 and book.next_id == 13
     assert book.cancel(0) >= 0 and book.filled == 1 and book.n_bids == 0
     assert book.cancel(0) == ob.REJECT_UNKNOWN_ID  # already cancelled
-    assert set(ob.REASONS) == {0, -1, -2, -3, -4, -5, -6}
+    # floats are accepted only when they hold exact integers (one float signature: compiles once)
+    nan = float("nan")
+    assert book.submit(LIMIT, 0.0, 2.0, 2.5, 0.0, -1.0) == ob.REJECT_QUANTITY  # never 2
+    assert book.submit(LIMIT, 0.0, 2.0, nan, 0.0, -1.0) == ob.REJECT_QUANTITY
+    assert book.submit(LIMIT, 0.5, 2.0, 1.0, 0.0, -1.0) == ob.REJECT_SIDE
+    assert book.submit(LIMIT, 0.0, 2.0, 1.0, 1.5, -1.0) == ob.REJECT_OWNER
+    oid = book.submit(LIMIT, 0.0, 2.0, 3.0, 4.0, -1.0)
+    assert oid >= 0 and book.resting()["qty"].tolist() == [3]
+    assert book.submit(CANCEL, 0.0, nan, 0.0, 0.0, oid + 0.5) == ob.REJECT_UNKNOWN_ID
+    res = OrderBook(1.0, 0.5, 5).replay([LIMIT, LIMIT], [BUY, BUY], [2.0, 2.0], [1.5, 2.0])
+    assert res.status.tolist() == [ob.REJECT_QUANTITY, 0] and res.book.resting()[
+        "qty"
+    ].tolist() == [2]
+    assert set(ob.REASONS) == {0, -1, -2, -3, -4, -5, -6, -7}
 
 
 def test_empty_book_and_market_order_on_empty_side():

@@ -9,7 +9,7 @@ import math
 
 BUY, SELL = 0, 1
 LIMIT, MARKET, CANCEL = 0, 1, 2
-OK, R_KIND, R_SIDE, R_QTY, R_NAN, R_GRID, R_UNKNOWN = 0, -1, -2, -3, -4, -5, -6
+OK, R_KIND, R_SIDE, R_QTY, R_NAN, R_GRID, R_UNKNOWN, R_OWNER = 0, -1, -2, -3, -4, -5, -6, -7
 
 
 class NaiveBook:
@@ -42,8 +42,11 @@ class NaiveBook:
             return R_UNKNOWN, 0
         if side not in (BUY, SELL):
             return R_SIDE, 0
-        if qty <= 0:
+        if not 0 < qty < 2**62 or qty != math.floor(qty):
             return R_QTY, 0
+        if not abs(owner) < 2**62 or owner != math.floor(owner):
+            return R_OWNER, 0
+        qty, owner = int(qty), int(owner)
         tick = None
         if kind == LIMIT:
             if math.isnan(price):
@@ -103,7 +106,12 @@ def replay(kind, side, price, qty, owner, target, price_min, tick, n_ticks):
     status, filled = [], []
     for i in range(len(kind)):
         s, f = book.submit(
-            int(kind[i]), int(side[i]), float(price[i]), int(qty[i]), int(owner[i]), int(target[i])
+            kind[i].item(),
+            side[i].item(),
+            float(price[i]),
+            qty[i].item(),
+            owner[i].item(),
+            target[i].item(),
         )
         status.append(s)
         filled.append(f)

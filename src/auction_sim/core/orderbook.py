@@ -25,9 +25,12 @@ Rules
 * Every submission, rejected or not and cancels included, takes the next order id
   (``0, 1, 2, ...`` on a new book), so a batch of ``n`` orders on a new book has
   ids ``0 .. n - 1``.
-* Checks run in this order and the first failure is the reason code: kind, side
-  (not for cancels), quantity <= 0 (not for cancels), NaN price, off grid (limit
-  orders only).  A rejected order changes nothing but the id counter.
+* Checks run in this order and the first failure is the reason code: kind; for a
+  cancel the target id; otherwise side, quantity (a positive integer: 2.5 or NaN is
+  rejected, never truncated), owner (an integer), NaN price and off grid (the last
+  two for limit orders only).  A rejected order changes nothing but the id counter.
+  Scalars and arrays may be integer or floating point; a float is accepted only
+  when it holds an exact integer.
 
 State layout
 ------------
@@ -66,6 +69,7 @@ __all__ = [
     "REJECT_NAN_PRICE",
     "REJECT_OFF_GRID",
     "REJECT_UNKNOWN_ID",
+    "REJECT_OWNER",
     "REASONS",
     "OrderBook",
     "Trades",
@@ -100,6 +104,7 @@ REJECT_QUANTITY = -3
 REJECT_NAN_PRICE = -4
 REJECT_OFF_GRID = -5
 REJECT_UNKNOWN_ID = -6
+REJECT_OWNER = -7
 REASONS = {
     OK: "accepted",
     REJECT_KIND: "unknown order kind",
@@ -108,6 +113,7 @@ REASONS = {
     REJECT_NAN_PRICE: "NaN limit price",
     REJECT_OFF_GRID: "limit price off the tick grid",
     REJECT_UNKNOWN_ID: "cancel of an order id that is not resting",
+    REJECT_OWNER: "owner is not an integer",
 }
 
 _GROW_IDS = -101
@@ -155,6 +161,7 @@ _T_TICK = FILL_TICK = 4
 _T_QTY = FILL_QTY = 5
 
 _GRID_TOL = 1e-9
+_INT_MAX = 2**62  # quantities and owners must be below this (exact in float64 and int64)
 
 
 def _layout_size(n_ticks: int, cap: int, idcap: int, fcap: int) -> int:
@@ -241,7 +248,7 @@ def _fix_best(mem, lv, side):
 
 
 @njit(cache=True, inline="always")
-def _exec(mem, lv, sl, ids, fl, fpos, kind, side, price, qty, owner, target):
+def _exec(mem, lv, sl, ids, fl, fpos, kind, side_in, price, qty_in, owner_in, target_in):
     """Process one order against the book in ``mem``.
 
     Fills are written from row ``fpos`` of ``fl``, a flat C-order ``(m, 6)`` buffer of
@@ -262,16 +269,18 @@ def _exec(mem, lv, sl, ids, fl, fpos, kind, side, price, qty, owner, target):
     if kind != LIMIT and kind != MARKET and kind != CANCEL:
         code = REJECT_KIND
     elif kind == CANCEL:
-        if target < 0 or target >= oid:
+        if not (target_in >= 0 and target_in < oid and target_in == np.floor(target_in)):
             code = REJECT_UNKNOWN_ID
         else:
-            s = ids[target]  # the slot it rested in, if it ever did; live iff it still holds it
-            if s < 0 or sl[s * _SLOT + _S_ID] != target or sl[s * _SLOT + _S_QTY] <= 0:
+            s = ids[np.int64(target_in)]  # the slot it rested in, if it ever did
+            if s < 0 or sl[s * _SLOT + _S_ID] != target_in or sl[s * _SLOT + _S_QTY] <= 0:
                 code = REJECT_UNKNOWN_ID
-    elif side != BUY and side != SELL:
+    elif side_in != BUY and side_in != SELL:
         code = REJECT_SIDE
-    elif qty <= 0:
+    elif not (qty_in > 0 and qty_in < _INT_MAX) or qty_in != np.floor(qty_in):
         code = REJECT_QUANTITY
+    elif not (abs(owner_in) < _INT_MAX) or owner_in != np.floor(owner_in):
+        code = REJECT_OWNER
     elif kind == LIMIT:
         if np.isnan(price):
             code = REJECT_NAN_PRICE
@@ -283,6 +292,11 @@ def _exec(mem, lv, sl, ids, fl, fpos, kind, side, price, qty, owner, target):
         mem[_H_NEXT] = oid + 1
         ids[oid] = -1
         return code
+    # exact integers from here on (the checks above refuse anything a cast would change)
+    target = np.int64(target_in) if kind == CANCEL else np.int64(-1)
+    qty = np.int64(qty_in) if kind != CANCEL else np.int64(0)
+    owner = np.int64(owner_in) if kind != CANCEL else np.int64(0)
+    side = np.int64(side_in) if kind != CANCEL else np.int64(0)
     # ---- cancel ----
     if kind == CANCEL:
         s = ids[target]
@@ -420,22 +434,19 @@ def best_ticks(mem):
 @njit(cache=True)
 def submit_limit(mem, side, price, qty, owner):
     """Per-order entry point for a limit order (fewer arguments: less dispatch time)."""
-    lv, sl, ids, fl = _views(mem)
-    return _exec(mem, lv, sl, ids, fl, 0, LIMIT, side, price, qty, owner, -1)
+    return submit(mem, LIMIT, side, price, qty, owner, -1)
 
 
 @njit(cache=True)
 def submit_market(mem, side, qty, owner):
     """Per-order entry point for a market order."""
-    lv, sl, ids, fl = _views(mem)
-    return _exec(mem, lv, sl, ids, fl, 0, MARKET, side, np.nan, qty, owner, -1)
+    return submit(mem, MARKET, side, np.nan, qty, owner, -1)
 
 
 @njit(cache=True)
 def submit_cancel(mem, target):
     """Per-order entry point for a cancel."""
-    lv, sl, ids, fl = _views(mem)
-    return _exec(mem, lv, sl, ids, fl, 0, CANCEL, BUY, np.nan, 1, 0, target)
+    return submit(mem, CANCEL, BUY, np.nan, 1, 0, target)
 
 
 @njit(cache=True)
@@ -551,6 +562,9 @@ class Replay(NamedTuple):
 
 
 def _as(a, dtype, n, name):
+    a = np.asarray(a)
+    if dtype is np.int64 and a.dtype.kind not in "biu":
+        dtype = np.float64  # the kernel rejects non-integral values instead of truncating
     a = np.ascontiguousarray(a, dtype=dtype)
     if a.shape != (n,):
         raise ValueError(f"{name} must have shape ({n},), got {a.shape}")
@@ -808,8 +822,8 @@ class OrderBook:
         Replay
             Trades in time order, per-order ``status`` and ``filled``, and this book.
         """
-        kind = np.ascontiguousarray(kind, dtype=np.int64)
-        n = kind.shape[0]
+        n = len(kind)
+        kind = _as(kind, np.int64, n, "kind")
         side = _as(side, np.int64, n, "side")
         price = _as(price, np.float64, n, "price")
         qty = _as(qty, np.int64, n, "qty")
