@@ -220,13 +220,3 @@ def test_nothing_is_evaluated(tmp_path):
     assert load_scenario(p).name.startswith("__import__")
     with pytest.raises(ScenarioError):
         load_scenario(write(tmp_path, 'kind = "auction"\n[auction]\nbidders = "2+3"\n'))
-
-
-def test_planned_kinds_are_rejected_clearly(tmp_path):
-    from auction_sim.scenario import PLANNED_KINDS
-
-    if not PLANNED_KINDS:
-        pytest.skip("every kind of DESIGN §3 is implemented")
-    with pytest.raises(ScenarioError, match="not implemented yet") as info:
-        load_scenario(write(tmp_path, f'kind = "{PLANNED_KINDS[0]}"\n'))
-    assert info.value.key == "kind"
