@@ -290,3 +290,31 @@ def test_joint_fixed_point_matches_the_naive_em():
     np.testing.assert_allclose(res.params.noise_var, p.noise_var, rtol=1e-6)
     for name in ("alpha", "gamma", "field_factor", "shift", "quote_var", "prior_var", "deal_var"):
         assert getattr(res.params, name) == pytest.approx(getattr(p, name), rel=1e-6), name
+
+
+def test_accelerated_fit_never_collapses_a_variance():
+    """Regression: SQUAREM drove quote_var to 0 on a two-achievement fit (ZeroDivisionError)."""
+    rl = cp.build_reviews(
+        2,
+        500,
+        np.array([0, 0, 0, 0, 0, 1, 1, 1, 1, 1]),
+        np.array([300, 293, 398, 145, 371, 415, 470, 211, 372, 377]),
+        np.array(
+            [-0.5059426434522447, -2.0893345801561187, -2.9884408807887723, -1.0833402474841531,
+             -1.028863738768038, 0.34480662759299474, -0.6546440258852153, -0.8604438456514805,
+             -0.669715174596919, -0.7654752318937168]
+        ),  # fmt: skip
+        np.array([True, False, False, False, False, True, False, False, False, False]),
+    )
+    ql = cp.build_quotes(
+        2,
+        np.array([0, 0, 0, 1, 1, 1]),
+        np.array([-0.7945654477012312, -0.619637446951441, -1.1412105102641,
+                  0.7506046551186895, 0.08250214419741872, 0.103686392915956]),
+    )  # fmt: skip
+    for acc in (False, True):
+        res = cp.estimate_joint(
+            rl, ql, learn_scale=False, learn_prior=False, accelerate=acc, parallel=False
+        )
+        assert np.all(np.isfinite(res.mean)) and np.all(res.var > 0)
+        assert res.params.quote_var > 0

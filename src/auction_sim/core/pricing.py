@@ -953,6 +953,10 @@ def _squarem(x0, x1, x2):
     z = z0 - 2.0 * a * r + a * a * v
     if not np.all(np.isfinite(z)) or abs(z[2 * x0.bias.size + 1]) < 1e-9:
         return x2
+    j = x0.bias.size
+    log_vars = np.concatenate([z[j : 2 * j], z[2 * j + 4 : 2 * j + 5], z[2 * j + 6 : 2 * j + 7]])
+    if np.any(log_vars < np.log(_VAR_FLOOR)):  # a variance would collapse: plain EM step
+        return x2
     return _unpack(z, x2)
 
 
