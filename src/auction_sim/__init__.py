@@ -14,10 +14,12 @@ Public API::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .batch import Results, execute
 from .scenario import Scenario, ScenarioError, load_scenario
+
+if TYPE_CHECKING:
+    from .batch import Results
 
 __all__ = ["Results", "Scenario", "ScenarioError", "load_scenario", "run", "__version__"]
 
@@ -26,10 +28,13 @@ __version__ = "0.1.0"
 
 def __getattr__(name: str):
     # ``asim.report`` (figure helpers, HTML report) imports matplotlib only when used.
-    if name == "report":
-        import importlib
+    # ``asim.Results`` imports pandas only when used, so worker processes start fast.
+    import importlib
 
+    if name == "report":
         return importlib.import_module(".report", __name__)
+    if name == "Results":
+        return importlib.import_module(".batch.results", __name__).Results
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -58,6 +63,8 @@ def run(
         ov["seed"] = seed
     if ov:
         scenario = scenario.with_overrides(ov)
+    from .batch import execute
+
     return execute(
         scenario,
         replications=replications,

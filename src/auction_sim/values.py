@@ -17,7 +17,6 @@ from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy import stats
 
 __all__ = [
     "Beta",
@@ -29,6 +28,13 @@ __all__ = [
     "Uniform",
     "draw_values",
 ]
+
+
+def _stats():
+    """scipy.stats, imported on first use (it costs ~0.4 s; drawing values never needs it)."""
+    from scipy import stats
+
+    return stats
 
 
 class _Dist(BaseModel):
@@ -82,7 +88,7 @@ class Uniform(_Dist):
         return rng.uniform(self.low, self.high, size=shape)
 
     def _frozen(self):
-        return stats.uniform(loc=self.low, scale=self.high - self.low)
+        return _stats().uniform(loc=self.low, scale=self.high - self.low)
 
     @property
     def is_uniform(self) -> bool:
@@ -102,7 +108,7 @@ class Normal(_Dist):
         return rng.normal(self.mean_, self.sd, size=shape)
 
     def _frozen(self):
-        return stats.norm(loc=self.mean_, scale=self.sd)
+        return _stats().norm(loc=self.mean_, scale=self.sd)
 
 
 class LogNormal(_Dist):
@@ -116,7 +122,7 @@ class LogNormal(_Dist):
         return rng.lognormal(self.mean_log, self.sd_log, size=shape)
 
     def _frozen(self):
-        return stats.lognorm(s=self.sd_log, scale=math.exp(self.mean_log))
+        return _stats().lognorm(s=self.sd_log, scale=math.exp(self.mean_log))
 
 
 class Exponential(_Dist):
@@ -129,7 +135,7 @@ class Exponential(_Dist):
         return rng.exponential(self.scale, size=shape)
 
     def _frozen(self):
-        return stats.expon(scale=self.scale)
+        return _stats().expon(scale=self.scale)
 
 
 class Beta(_Dist):
@@ -151,7 +157,7 @@ class Beta(_Dist):
         return self.low + (self.high - self.low) * rng.beta(self.a, self.b, size=shape)
 
     def _frozen(self):
-        return stats.beta(self.a, self.b, loc=self.low, scale=self.high - self.low)
+        return _stats().beta(self.a, self.b, loc=self.low, scale=self.high - self.low)
 
 
 class Constant(_Dist):

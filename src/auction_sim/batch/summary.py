@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 __all__ = ["summarize", "metric_stats"]
 
@@ -22,6 +21,8 @@ def metric_stats(values: np.ndarray) -> dict[str, float]:
     mean = float(x.mean()) if n else math.nan
     if n > 1:
         se = float(x.std(ddof=1) / math.sqrt(n))
+        from scipy import stats  # imported here: workers never summarise
+
         half = float(stats.t.ppf(0.975, n - 1)) * se
     else:
         se = half = math.nan
