@@ -6,8 +6,11 @@
   the process pool.  Pool / cluster start-up is included: it is what a user waits for.
 * overhead: 40 tiny tasks (20 auctions each); per-task overhead = wall time / tasks.
 
-Run: ``pytest benchmarks/test_batch_scaling.py --benchmark-only``; items = tasks.
+Run: ``pytest benchmarks/test_batch_scaling.py --benchmark-only``; items = tasks;
+``AUCTION_SIM_BENCH_SCALE=4`` for a 4x longer grid.
 """
+
+import os
 
 import numba
 import pytest
@@ -28,7 +31,8 @@ def grid(auctions: int, tasks: int):
     )
 
 
-HEAVY = (2_000_000, 16)
+# AUCTION_SIM_BENCH_SCALE=4 makes every heavy task 4x longer (start-up amortised further).
+HEAVY = (2_000_000 * int(os.environ.get("AUCTION_SIM_BENCH_SCALE", "1")), 16)
 TINY = (20, 40)
 
 
