@@ -90,6 +90,25 @@ class Uniform(_Dist):
     def _frozen(self):
         return _stats().uniform(loc=self.low, scale=self.high - self.low)
 
+    # Closed forms: a worker running a uniform scenario never imports scipy.stats (~0.7 s).
+    def cdf(self, x):
+        return np.clip((np.asarray(x, dtype=np.float64) - self.low) / (self.high - self.low), 0, 1)
+
+    def pdf(self, x):
+        x = np.asarray(x, dtype=np.float64)
+        return np.where((x >= self.low) & (x <= self.high), 1.0 / (self.high - self.low), 0.0)
+
+    def ppf(self, q):
+        q = np.asarray(q, dtype=np.float64)
+        out = self.low + q * (self.high - self.low)
+        return np.where((q >= 0) & (q <= 1), out, np.nan)
+
+    def support(self):
+        return float(self.low), float(self.high)
+
+    def mean(self):
+        return 0.5 * (self.low + self.high)
+
     @property
     def is_uniform(self) -> bool:
         return True
@@ -110,6 +129,12 @@ class Normal(_Dist):
     def _frozen(self):
         return _stats().norm(loc=self.mean_, scale=self.sd)
 
+    def support(self):
+        return -math.inf, math.inf
+
+    def mean(self):
+        return float(self.mean_)
+
 
 class LogNormal(_Dist):
     """Log-normal: ``log(value) ~ N(mean_log, sd_log**2)``."""
@@ -124,6 +149,12 @@ class LogNormal(_Dist):
     def _frozen(self):
         return _stats().lognorm(s=self.sd_log, scale=math.exp(self.mean_log))
 
+    def support(self):
+        return 0.0, math.inf
+
+    def mean(self):
+        return math.exp(self.mean_log + 0.5 * self.sd_log**2)
+
 
 class Exponential(_Dist):
     """Exponential with mean ``scale``."""
@@ -136,6 +167,15 @@ class Exponential(_Dist):
 
     def _frozen(self):
         return _stats().expon(scale=self.scale)
+
+    def cdf(self, x):
+        return -np.expm1(-np.maximum(np.asarray(x, dtype=np.float64), 0.0) / self.scale)
+
+    def support(self):
+        return 0.0, math.inf
+
+    def mean(self):
+        return float(self.scale)
 
 
 class Beta(_Dist):
@@ -158,6 +198,12 @@ class Beta(_Dist):
 
     def _frozen(self):
         return _stats().beta(self.a, self.b, loc=self.low, scale=self.high - self.low)
+
+    def support(self):
+        return float(self.low), float(self.high)
+
+    def mean(self):
+        return self.low + (self.high - self.low) * self.a / (self.a + self.b)
 
 
 class Constant(_Dist):

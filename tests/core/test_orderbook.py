@@ -266,3 +266,46 @@ def test_replay_function_and_from_range():
         OrderBook(0.0, 0.0, 10)
     res = ob.replay([LIMIT, LIMIT], [BUY, SELL], [3.0, 2.0], [2, 1], n_ticks=5)
     assert res.trades.price.tolist() == [3.0] and res.book.n_bids == 1
+
+
+def _drive(book, kind, side, price, qty, owner, target):
+    """Submit a stream through limit / market / cancel; statuses, fills and the final book."""
+    out = []
+    for i in range(len(kind)):
+        if kind[i] == LIMIT:
+            r = book.limit(side[i], price[i], qty[i], owner[i])
+        elif kind[i] == MARKET:
+            r = book.market(side[i], qty[i], owner[i])
+        else:
+            r = book.cancel(target[i])
+        f = book.fills()
+        out.append((r, book.filled, f.buy_id.tolist(), f.price.tolist(), f.qty.tolist()))
+    return out, {k: v.tolist() for k, v in book.resting().items()}
+
+
+def test_direct_entry_path_equals_the_dispatcher_path():
+    """Python int / float arguments take the kernel's compiled entry point directly; NumPy
+    scalars take numba's dispatcher.  Same kernel, so the same statuses, fills and book."""
+    rng = np.random.default_rng(7)
+    stream = random_stream(rng, 4000, p_bad=0.02)
+    kind, side, price, qty, owner, target = stream
+    ints = [a.tolist() for a in (kind, side)] + [price.tolist()]
+    ints += [[int(x) if float(x).is_integer() else x for x in a.tolist()] for a in (qty, owner)]
+    ints += [[int(x) if float(x).is_integer() else x for x in target.tolist()]]
+    assert {type(x) for x in ints[3]} == {int, float}  # integral and bad quantities
+    fast = _drive(OrderBook(PMIN, TICK, NT, capacity=16), *ints)
+    numpy_scalars = [np.asarray(a) for a in stream]
+    slow = _drive(OrderBook(PMIN, TICK, NT, capacity=16), *[list(a) for a in numpy_scalars])
+    assert fast == slow
+    batch = OrderBook(PMIN, TICK, NT).replay(*stream)
+    assert [r if r < 0 else 0 for r, *_ in fast[0]] == batch.status.tolist()
+
+
+def test_book_pickles():
+    import pickle
+
+    book = OrderBook(1.0, 0.5, 5)
+    book.limit(BUY, 2.0, 3)
+    clone = pickle.loads(pickle.dumps(book))
+    assert clone.resting()["qty"].tolist() == [3]
+    assert clone.market(SELL, 2) >= 0 and clone.filled == 2 and book.n_bids == 1

@@ -65,6 +65,27 @@ def check_address(address: str) -> str | None:
     return None
 
 
+PRE_SPAWN = "distributed.nanny.pre-spawn-environ"
+
+
+def worker_environ() -> dict:
+    """The nanny's pre-spawn environment without ``MALLOC_TRIM_THRESHOLD_``.
+
+    Dask's nannies set ``MALLOC_TRIM_THRESHOLD_=65536`` in every worker by default, which
+    turns off glibc's dynamic mmap threshold: each large NumPy temporary is then mapped and
+    page-faulted afresh.  Measured on a task of 2e6 first-price auctions x 10 bidders: 0.36 s
+    per task without it, 0.52 s with it (+45 %), on a worker or in a plain process alike.
+    For workers started by ``dask worker`` (the environment variable can override the value
+    but not remove it), ``DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON='{"MALLOC_TRIM_THRESHOLD_":
+    1073741824, "MALLOC_MMAP_THRESHOLD_": 33554432}'`` measured the same as no setting.
+    """
+    import dask
+
+    env = dict(dask.config.get(PRE_SPAWN, default={}) or {})
+    env.pop("MALLOC_TRIM_THRESHOLD_", None)
+    return env
+
+
 def _quiet_cancellations() -> None:
     # On a worker: tasks cancelled by Ctrl-C are expected, not one warning each.
     import logging
@@ -125,6 +146,7 @@ class DaskBackend:
 
     # ------------------------------------------------------------------ connection
     def _connect(self):
+        import dask
         from distributed import Client, LocalCluster
 
         if self._client is not None:
@@ -156,15 +178,16 @@ class DaskBackend:
         in_main = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
         try:
-            self._cluster = LocalCluster(
-                n_workers=self.workers,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-                # Split the cores between workers so numba's threads do not oversubscribe.
-                env={"NUMBA_NUM_THREADS": str(threads)},
-            )
+            with dask.config.set({PRE_SPAWN: worker_environ()}):
+                self._cluster = LocalCluster(
+                    n_workers=self.workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    # Split the cores between workers so numba's threads do not oversubscribe.
+                    env={"NUMBA_NUM_THREADS": str(threads)},
+                )
         except Exception as exc:  # noqa: BLE001 - reported as one clear message
             raise BackendError(
                 f"could not start a local Dask cluster ({type(exc).__name__}: {exc})"

@@ -449,6 +449,27 @@ def submit_cancel(mem, target):
     return submit(mem, CANCEL, BUY, np.nan, 1, 0, target)
 
 
+_ENTRY: list = []
+
+
+def _entries() -> tuple:
+    """Compiled entry points of ``submit_limit``, ``submit_market`` and ``submit_cancel``.
+
+    Each is the kernel's ``int64[::1]`` / ``int64`` / ``float64`` specialisation (loaded from
+    numba's cache on first use).  It converts Python ``int`` and ``float`` arguments itself;
+    :class:`OrderBook` passes it only exact ``int`` / ``float`` objects.
+    """
+    if not _ENTRY:
+        _ENTRY.extend(
+            (
+                submit_limit.compile("(int64[::1], int64, float64, int64, int64)"),
+                submit_market.compile("(int64[::1], int64, int64, int64)"),
+                submit_cancel.compile("(int64[::1], int64)"),
+            )
+        )
+    return tuple(_ENTRY)
+
+
 @njit(cache=True)
 def _replay_kernel(mem, kind, side, price, qty, owner, target, start, status, filled, tr, ntr):
     """Orders ``start ..`` of the arrays into ``mem``; trades appended to ``tr[ntr:]``.
@@ -590,7 +611,7 @@ class OrderBook:
     submission are :meth:`fills` (``n_fills`` and ``filled`` without building arrays).
     """
 
-    __slots__ = ("_mem", "price_min", "tick", "n_ticks")
+    __slots__ = ("_mem", "_ep", "price_min", "tick", "n_ticks")
 
     def __init__(self, price_min: float, tick: float, n_ticks: int, capacity: int = 1024):
         price_min, tick, n_ticks = float(price_min), float(tick), int(n_ticks)
@@ -601,6 +622,14 @@ class OrderBook:
         self.price_min, self.tick, self.n_ticks = price_min, tick, n_ticks
         cap = max(int(capacity), 16)
         self._mem = self._alloc(cap, cap, 64)
+        self._ep = _entries()
+
+    def __getstate__(self):
+        return self._mem, self.price_min, self.tick, self.n_ticks
+
+    def __setstate__(self, state):
+        self._mem, self.price_min, self.tick, self.n_ticks = state
+        self._ep = _entries()
 
     @classmethod
     def from_range(cls, price_min: float, price_max: float, tick: float, capacity: int = 1024):
@@ -680,23 +709,37 @@ class OrderBook:
             r = submit(self._mem, kind, side, price, qty, owner, target)
         return r
 
+    # Python ``int`` / ``float`` arguments (the common case) go straight to the compiled
+    # entry point of the kernel's ``(int64[:], int64, float64, ...)`` specialisation, which
+    # skips numba's dispatcher (type matching: ~0.1 us of the ~0.4 us of a call).  Any other
+    # argument type (NumPy scalars, a float quantity, ...) takes the dispatcher, which
+    # specialises and validates as before; both run the same kernel.
     def limit(self, side: int, price: float, qty: int, owner: int = 0) -> int:
         """A limit order at ``price`` (a grid point): trades while it crosses, the rest rests."""
-        r = submit_limit(self._mem, side, price, qty, owner)
+        if type(side) is int and type(price) is float and type(qty) is int and type(owner) is int:
+            r = self._ep[0](self._mem, side, price, qty, owner)
+        else:
+            r = submit_limit(self._mem, side, price, qty, owner)
         if r <= _GROW_IDS:
             return self.submit(LIMIT, side, price, qty, owner)
         return r
 
     def market(self, side: int, qty: int, owner: int = 0) -> int:
         """A market order: trades at any price; an unfilled remainder is cancelled."""
-        r = submit_market(self._mem, side, qty, owner)
+        if type(side) is int and type(qty) is int and type(owner) is int:
+            r = self._ep[1](self._mem, side, qty, owner)
+        else:
+            r = submit_market(self._mem, side, qty, owner)
         if r <= _GROW_IDS:
             return self.submit(MARKET, side, np.nan, qty, owner)
         return r
 
     def cancel(self, order_id: int, owner: int = 0) -> int:
         """Cancel the resting order ``order_id``; ``filled`` is then the quantity removed."""
-        r = submit_cancel(self._mem, order_id)
+        if type(order_id) is int:
+            r = self._ep[2](self._mem, order_id)
+        else:
+            r = submit_cancel(self._mem, order_id)
         if r <= _GROW_IDS:
             return self.submit(CANCEL, BUY, np.nan, 0, owner, order_id)
         return r
