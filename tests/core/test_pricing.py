@@ -327,3 +327,34 @@ def test_accelerated_fit_never_collapses_a_variance():
         )
         assert np.all(np.isfinite(res.mean)) and np.all(res.var > 0)
         assert res.params.quote_var > 0
+
+
+def test_warm_start_moves_the_path_not_the_fixed_point(monkeypatch):
+    """Large inputs start EM from a loose fit on every 32nd achievement (``_warm_start``);
+    lowering the size threshold exercises it here: the same fixed point.  (It saves full
+    passes only on large inputs; that is measured in benchmarks/test_pricing.py.)"""
+    rl, ql, f, deal, y, _ = small_population(n=6400, n_rev=30, seed=9)
+    cold = cp.estimate_joint(rl, ql, f, deal, y, tol=1e-10)
+    assert cold.converged
+    calls = []
+    real = cp._warm_start
+
+    def spy(*args):
+        out = real(*args)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(cp, "_WARM_MIN", 100)  # 6400 / 32 = 200 achievements in the subsample
+    monkeypatch.setattr(cp, "_warm_start", spy)
+    warm = cp.estimate_joint(rl, ql, f, deal, y, tol=1e-10)
+    # the outer fit warm-started; the subsample's own fit (200 achievements) did not
+    assert calls == [False, True] and warm.converged
+    np.testing.assert_allclose(warm.mean, cold.mean, atol=1e-7)
+    np.testing.assert_allclose(warm.var, cold.var, rtol=1e-6)
+    np.testing.assert_allclose(warm.params.bias, cold.params.bias, atol=1e-7)
+    np.testing.assert_allclose(warm.params.noise_var, cold.params.noise_var, rtol=1e-6)
+    # a subsample without the deals falls back to the cold start
+    calls.clear()
+    off = deal.astype(bool) & (np.arange(deal.size) % 32 != 0)
+    res = cp.estimate_joint(rl, ql, f, off.astype(deal.dtype), y, tol=1e-6)
+    assert calls == [False] and res.converged
