@@ -11,17 +11,23 @@ and the others exactly as often as in a market without brokers.
 
 Removal is lazy: an entry is live while its item's ``slot`` still points
 at it; dead entries are compacted when they outnumber live ones.
+
+The state is arrays (``buf`` rows are the per-field lists, ``meta`` their lengths and
+live counts) so that the numba visit kernel (:func:`auction_sim.market.buyers.visit_batch`)
+looks into it directly; :func:`look` is the per-look rule, compiled.
 """
 
 from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 
-__all__ = ["Catalog"]
+__all__ = ["Catalog", "look"]
 
 _TRIES = 4  # rejected draws per look before the look is lost
+_LEN, _LIVE = 0, 1  # rows of Catalog.meta
 
 
 class Catalog:
@@ -38,67 +44,104 @@ class Catalog:
     """
 
     def __init__(self, n_fields: int, n_items: int, boost: np.ndarray):
-        # plain lists: scalar access from Python is several times faster than on arrays
-        self.lists: list[list[int]] = [[] for _ in range(n_fields)]
-        self.live = [0] * n_fields
-        self.slot = [-1] * n_items  # position in its field list, or -1 when not posted
-        self.item_field = [0] * n_items
+        self.buf = np.full((n_fields, 64), -1, np.int64)  # row f: field f's list (meta[0, f] used)
+        self.meta = np.zeros((2, n_fields), np.int64)  # lengths and live counts
+        self.slot = np.full(n_items, -1, np.int64)  # position in its field list, -1: not posted
+        self.item_field = np.zeros(n_items, np.int64)
         boost = np.asarray(boost, dtype=np.float64)
         self.max_boost = float(boost.max()) if boost.size else 1.0
         extra = (boost - 1.0) / (self.max_boost - 1.0) if self.max_boost > 1 else 0.0 * boost
-        self.accept = extra.tolist()  # acceptance probability of a broker's extra look
+        self.accept = np.ascontiguousarray(extra, np.float64)  # acceptance of an extra look
+
+    @property
+    def live(self) -> np.ndarray:
+        """Live entries per field, shape ``(n_fields,)``."""
+        return self.meta[_LIVE]
 
     def post(self, item: int, field: int) -> None:
         """(Re)post ``item`` as the newest entry of ``field``."""
-        if self.slot[item] >= 0:
-            self.remove(item)
-        lst = self.lists[field]
-        self.slot[item] = len(lst)
-        self.item_field[item] = field
-        lst.append(item)
-        self.live[field] += 1
+        if not _post(self.buf, self.meta, self.slot, self.item_field, item, field):
+            grown = np.full((self.buf.shape[0], 2 * self.buf.shape[1]), -1, np.int64)
+            grown[:, : self.buf.shape[1]] = self.buf
+            self.buf = grown
+            _post(self.buf, self.meta, self.slot, self.item_field, item, field)
 
     def remove(self, item: int) -> None:
         """Take ``item`` off the catalogue (no-op when it is not posted)."""
-        if self.slot[item] < 0:
-            return
-        f = self.item_field[item]
-        self.slot[item] = -1
-        self.live[f] -= 1
-        lst = self.lists[f]
-        if len(lst) > 64 and 2 * self.live[f] < len(lst):
-            self._compact(f)
+        _remove(self.buf, self.meta, self.slot, self.item_field, item)
 
-    def _compact(self, f: int) -> None:
-        slot = self.slot
-        kept = [i for k, i in enumerate(self.lists[f]) if slot[i] == k]
-        for k, i in enumerate(kept):
-            slot[i] = k
-        self.lists[f] = kept
+    def remove_many(self, items: np.ndarray) -> None:
+        """Take ``items`` off the catalogue, in order."""
+        _remove_many(self.buf, self.meta, self.slot, self.item_field, items)
 
     def look(self, field: int, u_rank: float, u_accept: float, log_q: float, extra: bool) -> int:
-        """One look into ``field``: the looked-at item, or -1.
+        """One look into ``field``: the looked-at item, or -1 (see :func:`look`)."""
+        return int(look(self.buf, self.meta, self.slot, self.accept, field, u_rank, u_accept,
+                        log_q, extra))  # fmt: skip
 
-        ``u_rank`` and ``u_accept`` are uniforms in [0, 1) (``u_accept`` is used by the
-        brokers' ``extra`` looks only); the rank is
-        ``floor(log(1 - u_rank) / log_q)`` from the newest entry, with
-        ``log_q = log(1 - 1 / recency_items)`` (``-inf``: always the newest).
-        """
-        lst = self.lists[field]
-        n = len(lst)
-        if n == 0 or self.live[field] == 0:
-            return -1
-        k = int(math.log1p(-u_rank) / log_q)
-        # ranks count live entries only approximately (dead entries are skipped forward)
-        pos = n - 1 - (k % n)
-        slot = self.slot
-        for _ in range(_TRIES):
-            item = lst[pos]
-            if slot[item] == pos:
-                if extra and not u_accept < self.accept[item]:
-                    return -1
-                return item
-            pos -= 1
-            if pos < 0:
-                pos = n - 1
+
+@numba.njit(cache=True)
+def _remove(buf, meta, slot, item_field, item):
+    if slot[item] < 0:
+        return
+    f = item_field[item]
+    slot[item] = -1
+    meta[_LIVE, f] -= 1
+    n = meta[_LEN, f]
+    if n > 64 and 2 * meta[_LIVE, f] < n:  # compact: keep the live entries, in order
+        k = 0
+        for p in range(n):
+            i = buf[f, p]
+            if slot[i] == p:
+                buf[f, k] = i
+                slot[i] = k
+                k += 1
+        meta[_LEN, f] = k
+
+
+@numba.njit(cache=True)
+def _remove_many(buf, meta, slot, item_field, items):
+    for i in items:
+        _remove(buf, meta, slot, item_field, i)
+
+
+@numba.njit(cache=True)
+def _post(buf, meta, slot, item_field, item, field):
+    """(Re)post ``item``; False when the field's row is full (the item is then off)."""
+    _remove(buf, meta, slot, item_field, item)
+    n = meta[_LEN, field]
+    if n >= buf.shape[1]:
+        return False
+    buf[field, n] = item
+    slot[item] = n
+    item_field[item] = field
+    meta[_LEN, field] = n + 1
+    meta[_LIVE, field] += 1
+    return True
+
+
+@numba.njit(cache=True)
+def look(buf, meta, slot, accept, field, u_rank, u_accept, log_q, extra):
+    """One look into ``field``: the looked-at item, or -1.
+
+    ``u_rank`` and ``u_accept`` are uniforms in [0, 1) (``u_accept`` is used by the
+    brokers' ``extra`` looks only); the rank is
+    ``floor(log(1 - u_rank) / log_q)`` from the newest entry, with
+    ``log_q = log(1 - 1 / recency_items)`` (``-inf``: always the newest).
+    """
+    n = meta[_LEN, field]
+    if n == 0 or meta[_LIVE, field] == 0:
         return -1
+    k = int(math.log1p(-u_rank) / log_q)
+    # ranks count live entries only approximately (dead entries are skipped forward)
+    pos = n - 1 - (k % n)
+    for _ in range(_TRIES):
+        item = buf[field, pos]
+        if slot[item] == pos:
+            if extra and not u_accept < accept[item]:
+                return -1
+            return item
+        pos -= 1
+        if pos < 0:
+            pos = n - 1
+    return -1

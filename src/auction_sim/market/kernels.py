@@ -8,7 +8,8 @@ This module only shapes the market's Python data into the kernels' arrays.
 * timed auctions: :func:`auction_sim.core.timed.run_timed` (proxy, incremental and
   sniping bidders; soft or hard close);
 * listing periods: :func:`auction_sim.core.listing.run_listings` (intents, then one
-  buyer at the price or competitive bidding);
+  buyer at the price or competitive bidding), per batch of the listings that end
+  together;
 * negotiations: :func:`auction_sim.core.bargaining.alternating_offers`;
 * price discovery: :func:`auction_sim.core.pricing.estimate_joint` (periodic refit of
   reviewer biases, score calibration, quote shift and the comparable-deal prior on
@@ -30,6 +31,7 @@ __all__ = [
     "AuctionOutcome",
     "timed_auction",
     "listing_period",
+    "listing_periods",
     "NegotiationOutcome",
     "negotiate",
     "price_rules",
@@ -120,6 +122,52 @@ def listing_period(
     # value (the kernel gives ties to the earlier arrival, and so does first come)
     winner = int(np.flatnonzero(limits == res.winner_value[0])[0])
     return winner, float(res.price[0])
+
+
+def listing_periods(
+    prices: np.ndarray,
+    offsets: np.ndarray,
+    limits: np.ndarray,
+    arrival: np.ndarray,
+    multi_intent: str,
+    period_days: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Outcomes of listing periods that close together, in one kernel call.
+
+    Calls :func:`auction_sim.core.listing.run_listings` on ``n`` listings of one period
+    each (the rule of :func:`listing_period`, per listing).
+
+    Parameters
+    ----------
+    prices : ndarray, shape (n,)
+        Listing prices (currency).
+    offsets : ndarray, shape (n + 1,)
+        CSR offsets of each listing's buyers into ``limits`` and ``arrival`` (every
+        listing has at least one buyer).
+    limits, arrival : ndarray, shape (n_buyers,)
+        What each firm will pay (currency) and its arrival (days since its period began),
+        in arrival order within each listing.
+
+    Returns
+    -------
+    (winner, price)
+        Per listing: the index into ``limits`` of the buyer (-1 unsold) and the price paid.
+    """
+    from ..core import listing
+
+    n = prices.shape[0]
+    winner = np.full(n, -1, np.int64)
+    if n == 0:
+        return winner, np.zeros(0)
+    rule = listing.AUCTION if multi_intent == "auction" else listing.FIRST_COME
+    res = listing.run_listings(prices, np.ones(1), offsets, limits, arrival, rule, period_days,
+                               parallel=False)  # fmt: skip
+    pay = np.where(res.period >= 0, res.price, 0.0)
+    # the winner is the earliest buyer with the winning value (see listing_period)
+    for k in np.flatnonzero(res.period >= 0).tolist():
+        lo = int(offsets[k])
+        winner[k] = lo + int(np.flatnonzero(limits[lo : offsets[k + 1]] == res.winner_value[k])[0])
+    return winner, pay
 
 
 class NegotiationOutcome(NamedTuple):

@@ -5,8 +5,10 @@ or set order):
 
 * ``registrations`` -- registers achievements at their pre-drawn registration days
   and starts one ``life`` process per achievement;
-* ``visits`` -- firm visits (Poisson, ``buyer_rate`` per day), each handled by
-  :func:`auction_sim.market.buyers.visit`;
+* ``visits`` -- firm visits (Poisson, ``buyer_rate`` per day), run by the numba kernel
+  :func:`auction_sim.market.buyers.visit_batch`: one SimPy timeout to the first visit,
+  then every visit due before the next scheduled event in the same kernel call (nothing
+  else happens in between, so this is the same as one timeout per visit);
 * ``pricing`` -- once a simulated day, prices every achievement whose review
   ended (the core's posterior, batched), and every ``refit_days`` refits the
   joint estimator on everything priced so far, deals included;
@@ -17,6 +19,13 @@ or set order):
   ``max_rounds`` rounds of attempts and waits the holder withdraws the result until
   its next use-first deadline (for good when none applies).
 
+Processes that wait for the same instant share one SimPy event: the holders whose
+items are priced on a day wait for one event of the pricing process; timeouts of the same
+length begun at the same instant are one timeout (:meth:`MarketSim._timeout`), so the
+processes resume in the same order as with one each; listings that end at the same
+instant share one timeout and are closed together, with one listing kernel call
+(:meth:`MarketSim._close_listings`).
+
 All randomness comes from named streams of the task's seed; the run is a pure
 function of (scenario, seed).
 """
@@ -25,6 +34,7 @@ from __future__ import annotations
 
 import gc
 import math
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -37,7 +47,7 @@ from ..scenario.market import MarketScenario
 from . import buyers as B
 from . import kernels, policy
 from .arrivals import draw_achievements, features
-from .buyers import SNIPER, draw_firms, visit
+from .buyers import SNIPER, close_item, draw_firms, gather_offers, seen_values, visit_batch
 from .catalog import Catalog
 from .choice import AUCTION, FREE, LISTING, NEGOTIATION, choose
 from .ledger import MONTH_DAYS, Ledger
@@ -45,6 +55,15 @@ from .ledger import MONTH_DAYS, Ledger
 __all__ = ["MarketSim", "MarketRun", "simulate"]
 
 _VISIT_CHUNK = 4096  # visits whose uniforms are drawn in one call
+
+
+class _ListingBatch(NamedTuple):
+    """Listings that end at the same instant (in the order they were opened)."""
+
+    event: simpy.Event  # their shared end-of-period timeout
+    items: list
+    prices: list
+    starts: list
 
 
 class MarketRun(NamedTuple):
@@ -69,13 +88,7 @@ class MarketSim:
         n = self.n = ach.theta.size
         self.ach_value = ach.value
         self.ach_field = ach.field
-        # plain-list copies for the per-look scalar reads of buyers.visit
-        self.item_value = ach.value.tolist()
-        self.item_theta = ach.theta.tolist()
-        self.item_field = ach.field.tolist()
         self.firms = draw_firms(s, stream(seed, "firms"))
-        self.firm_fields = self.firms.interests.tolist()
-        self.firm_interested = [frozenset(x) for x in self.firm_fields]
         by_field = [np.flatnonzero(self.firms.interested[:, f]) for f in range(m.fields)]
         self.firms_by_field = by_field
 
@@ -107,26 +120,43 @@ class MarketSim:
         self.pricer = kernels.Pricer(pr.reviewers, m.fields, pr.prior_sd**2, pr.ridge)
         self.new_deals: list[int] = []  # paid deals not yet in the comparable-deal model
 
-        # firm behaviour constants read by buyers.visit
-        self.explore_share = b.explore_share
-        self.log_q_rank = math.log1p(-1.0 / b.recency_items) if b.recency_items > 1 else -math.inf
+        # firm behaviour constants read by the visit kernel (buyers.visit_batch)
         self.fit_sd = b.fit_sd_log
-        self.off_field_fit = b.off_field_fit
         self.willingness = policy.willingness_factor(s)
-        self.inquire_prob = b.inquire_prob
-        self.max_quotes = pr.inquiries
-        self.log_shade = math.log1p(-min(pr.shading, 0.999999))
-        self.inquiry_sd = pr.inquiry_sd
+        par = np.zeros(B.N_PAR)
+        par[B.P_EXPLORE] = b.explore_share
+        par[B.P_LOG_Q] = math.log1p(-1.0 / b.recency_items) if b.recency_items > 1 else -math.inf
+        par[B.P_FIT_SD] = b.fit_sd_log
+        par[B.P_OFF_FIELD] = b.off_field_fit
+        par[B.P_WILLING] = self.willingness
+        par[B.P_INQUIRE] = b.inquire_prob
+        par[B.P_LOG_SHADE] = math.log1p(-min(pr.shading, 0.999999))
+        par[B.P_INQ_SD] = pr.inquiry_sd
+        self.par = par
 
-        # per-item state
-        self.state = [B.OFF] * n
-        self.seen: list[dict] = [{} for _ in range(n)]
-        self.quotes: list[list[float]] = [[] for _ in range(n)]
-        self.quoted: list[set] = [set() for _ in range(n)]
-        self.offers: list[dict] = [{} for _ in range(n)]
+        # per-item state, arrays shared with the visit kernel (row layout in buyers.py)
+        self.ist = np.zeros((B.N_IST, n), np.int64)
+        self.ist[B.HEAD] = -1
+        self.ist[B.FIELD] = ach.field
+        self.state = self.ist[B.STATE]  # B.OFF ... B.DONE
+        self.n_quotes = self.ist[B.N_QUOTES]
+        self.n_quoted = self.ist[B.N_QUOTED]  # firms that sent an inquiry
+        self.epoch = self.ist[B.EPOCH]
+        self.ifl = np.zeros((B.N_IFL, n))
+        self.ifl[B.VALUE] = ach.value
+        self.ifl[B.THETA] = ach.theta
+        self.price_now = self.ifl[B.PRICE_NOW]  # listing price or reserve of the open attempt
+        self.assessed = self.ifl[B.ASSESSED]  # platform reserve without markup (negotiation)
+        self.quotes = np.zeros((n, max(pr.inquiries, 0)))  # the first `inquiries` quotes
+        cap = 1024
+        self.ent_i = np.zeros((B.N_ENT_I, cap), np.int64)  # (item, firm) entries
+        self.ent_f = np.zeros((B.N_ENT_F, cap))
+        self.n_ent = np.zeros(1, np.int64)
+        self.tab = np.full((2 * cap, 2), -1, np.int64)  # (item, firm) -> entry
         self.partner: list = [None] * n
-        self.price_now = [0.0] * n  # listing price or auction reserve of the open attempt
-        self.assessed = [0.0] * n  # platform reserve without markup (negotiation entry)
+        self._listings: dict[float, _ListingBatch] = {}  # open listings by end day
+        self._timeouts: dict[tuple, simpy.Event] = {}  # shared timeouts by (start, delay)
+        self._listing_sold: dict[int, bool] = {}  # outcomes of listings just closed
         self.list_price = np.zeros(n)
         self.reserve = np.zeros(n)
         self.exempt = np.zeros(n, bool)
@@ -136,8 +166,8 @@ class MarketSim:
         self.has_deal = np.zeros(n, bool)
         self.priced = np.zeros(n, bool)
         self.pending: list[int] = []
-        self.pending_ev: dict[int, simpy.Event] = {}
-        self.errors: list[tuple[float, float]] = []  # (day priced, posterior mean - theta)
+        self.priced_ev = self.env.event()  # succeeds when the pending items are priced
+        self.errors: list[np.ndarray] = []  # per pricing day: rows (day, posterior mean - theta)
         self.price_errors: list[tuple[float, float]] = []  # (deal day, mean - log price)
         self.ledger = Ledger()
         self.rng_snipes = stream(seed, "snipes")
@@ -174,16 +204,50 @@ class MarketSim:
                 z = np.concatenate(
                     [z, extra.standard_normal((c1 - c0, k - k0, B.N_NORMALS))], axis=1
                 )
-            u = u.ravel().tolist()
-            z = z.ravel().tolist()
-            t = times[c0:c1].tolist()
-            fs = firm[c0:c1].tolist()
-            su, sz = k * B.N_UNIFORMS, k * B.N_NORMALS
-            for j in range(c1 - c0):
-                dt = t[j] - env.now
+            t = times[c0:c1]
+            tl = t.tolist()
+            fs = firm[c0:c1]
+            self._reserve_entries((c1 - c0) * k)
+            cat = self.catalog
+            trig = np.zeros(k, np.int64)
+            j, m = 0, c1 - c0
+            while j < m:
+                dt = tl[j] - env.now
                 if dt > 0:
                     yield env.timeout(dt)
-                visit(self, fs[j], env.now, k, k0, u, j * su, z, j * sz)
+                # this visit and the following ones that come before any other event
+                j, day, n_trig = visit_batch(
+                    j, env.now, env.peek(), t, fs, u, z, k0, self.ist, self.ifl, self.ent_i,
+                    self.ent_f, self.n_ent, self.tab, cat.buf, cat.meta, cat.slot, cat.accept,
+                    self.firms.interests, self.firms.interested, self.firms.budget,
+                    self.quotes, self.par, trig,
+                )  # fmt: skip
+                if n_trig:  # the visit found holders seeking a partner: they negotiate now
+                    dt = day - env.now
+                    if dt > 0:
+                        yield env.timeout(dt)
+                    f = int(fs[j - 1])
+                    for q in range(n_trig):
+                        self.partner[int(trig[q])].succeed(f)
+
+    def _reserve_entries(self, extra: int) -> None:
+        """Room for ``extra`` more (item, firm) entries."""
+        need = int(self.n_ent[0]) + extra
+        cap = self.ent_i.shape[1]
+        if need > cap:
+            cap = max(need, 2 * cap)
+            for name in ("ent_i", "ent_f"):
+                old = getattr(self, name)
+                new = np.zeros((old.shape[0], cap), old.dtype)
+                new[:, : old.shape[1]] = old
+                setattr(self, name, new)
+        size = self.tab.shape[0]
+        if 2 * need > size:
+            while 2 * need > size:
+                size *= 2
+            tab = np.full((size, 2), -1, np.int64)
+            B.rehash(self.tab, tab)
+            self.tab = tab
 
     def _budgets(self):
         env = self.env
@@ -209,8 +273,8 @@ class MarketSim:
             if self.pending:
                 batch, self.pending = self.pending, []
                 self._price(np.asarray(batch, np.int64))
-                for i in batch:
-                    self.pending_ev.pop(i).succeed()
+                ev, self.priced_ev = self.priced_ev, env.event()
+                ev.succeed()  # the holders resume in the order they asked
 
     # ------------------------------------------------------------------ pricing
 
@@ -225,9 +289,9 @@ class MarketSim:
             r_ach = rv = np.zeros(0, np.int64)
             sc = np.zeros(0)
             sm = np.zeros(0, bool)
-        q_len = [len(self.quotes[i]) for i in idx]
+        q_len = self.n_quotes[idx]
         q_ach = np.repeat(np.arange(idx.size), q_len)
-        lq = np.fromiter((q for i in idx for q in self.quotes[i]), np.float64, int(sum(q_len)))
+        lq = self.quotes[idx][np.arange(self.quotes.shape[1]) < q_len[:, None]]
         return r_ach, rv, sc, sm, q_ach, lq
 
     def _refit(self) -> None:
@@ -251,7 +315,7 @@ class MarketSim:
         )
         now = self.env.now
         theta = self.ach.theta[idx]
-        self.errors.extend(zip([now] * idx.size, (mean - theta).tolist(), strict=True))
+        self.errors.append(np.column_stack((np.full(idx.size, now), mean - theta)))
         self.post_mean[idx] = mean
         self.list_price[idx] = listing
         self.reserve[idx] = reserve
@@ -262,9 +326,21 @@ class MarketSim:
         self.exempt[idx] = u < self.scenario.policy.exemption_share
 
     def _request_pricing(self, i: int) -> simpy.Event:
-        ev = self.env.event()
         self.pending.append(i)
-        self.pending_ev[i] = ev
+        return self.priced_ev
+
+    def _timeout(self, delay: float) -> simpy.Event:
+        """A timeout of ``delay`` days, shared by the processes that ask for the same delay at
+        the same instant (one event instead of one each).
+
+        They resume in the order they asked, and at the same point among the other events of
+        the end instant as with a timeout each: in the order the waits began.
+        """
+        key = (self.env.now, delay)
+        ev = self._timeouts.get(key)
+        if ev is None:
+            ev = self._timeouts[key] = self.env.timeout(delay)
+            ev.callbacks.append(lambda _ev: self._timeouts.pop(key))
         return ev
 
     # ------------------------------------------------------------------ an achievement
@@ -277,13 +353,13 @@ class MarketSim:
     def _life(self, i: int):
         env = self.env
         mech = self.scenario.mechanism
-        forced_at, free_at = self.deadlines.forced[i], self.deadlines.free[i]
+        forced_at, free_at = float(self.deadlines.forced[i]), float(self.deadlines.free[i])
         self.state[i] = B.REVIEW
         self.catalog.post(i, int(self.ach_field[i]))
         yield env.timeout(self.scenario.pricing.review_days)
         self.catalog.remove(i)
         self.state[i] = B.OFF
-        self.interest[i] = len(self.quoted[i])
+        self.interest[i] = self.n_quoted[i]
         method = choose(
             mech.choice, int(self.interest[i]), mech.auction_min_interest,
             mech.negotiation_min_interest,
@@ -329,7 +405,7 @@ class MarketSim:
                 wait = nxt - now
             else:
                 wait = min(mech.wait_days, nxt - now)
-            yield env.timeout(wait)
+            yield self._timeout(wait)
             if mech.choice == "rule" and env.now < forced_at:
                 method = choose(
                     "rule", int(self.interest[i]), mech.auction_min_interest,
@@ -340,16 +416,15 @@ class MarketSim:
     def _open(self, i: int, state: int, price: float) -> None:
         self.state[i] = state
         self.price_now[i] = price
-        self.offers[i] = {}
+        self.epoch[i] += 1  # a new attempt: no offers yet
         self.catalog.post(i, int(self.ach_field[i]))
 
-    def _close(self, i: int) -> list[tuple[int, float, float]]:
-        """Take item ``i`` off the catalogue; its offers as (firm, wtp, day), by day then firm."""
-        self.catalog.remove(i)
-        self.state[i] = B.OFF
-        offers = sorted(((f, w, t) for f, (w, t) in self.offers[i].items()), key=_by_time)
-        self.offers[i] = {}
-        self.interest[i] = len(offers)
+    def _close(self, i: int) -> np.ndarray:
+        """Take item ``i`` off the catalogue; its offers, rows (firm, wtp, day) by day then firm."""
+        cat = self.catalog
+        offers = close_item(i, self.ist, self.ent_i, self.ent_f, self.willingness, cat.buf,
+                            cat.meta, cat.slot, cat.item_field)  # fmt: skip
+        self.interest[i] = offers.shape[0]
         return offers
 
     def _auction(self, i: int, relists: int, forced: bool):
@@ -359,13 +434,16 @@ class MarketSim:
         reserve = self.reserve[i] * self._markup(i, forced) * disc
         self._open(i, B.AUCTION, reserve)
         start = env.now
-        yield env.timeout(mech.auction_days)
+        yield self._timeout(mech.auction_days)
         offers = self._close(i)
+        if offers.shape[0] == 0:  # no bid: unsold at the scheduled end
+            self.rng_snipes.integers(0, 2**63)  # the key the kernel would have had
+            return False
         budget = self.firms.budget
-        firms = np.array([o[0] for o in offers], np.int64)
-        limits = np.array([min(o[1], budget[o[0]]) for o in offers], np.float64)
+        firms = offers[:, 0].astype(np.int64)
+        limits = np.minimum(offers[:, 1], budget[firms])
         strat = self.firms.strategy[firms]
-        times = np.array([o[2] - start for o in offers], np.float64)
+        times = offers[:, 2] - start
         # snipers bid at a uniform time within snipe_lead_days of the scheduled end
         lead = self.rng_snipes.random(firms.size) * mech.snipe_lead_days
         times = np.where(strat == SNIPER, mech.auction_days - lead, times)
@@ -386,49 +464,105 @@ class MarketSim:
         disc = (1.0 - mech.relist_discount) ** relists
         price = self.list_price[i] * self._markup(i, False) * disc
         self._open(i, B.LISTING, price)
-        start = env.now
-        yield env.timeout(mech.listing_days)
-        offers = self._close(i)
+        # listings that end at the same instant share one timeout and close together
+        end = env.now + mech.listing_days
+        batch = self._listings.get(end)
+        if batch is None:
+            ev = env.timeout(mech.listing_days)
+            batch = self._listings[end] = _ListingBatch(ev, [], [], [])
+            ev.callbacks.append(self._close_listings)  # before the holders' processes resume
+        batch.items.append(i)
+        batch.prices.append(price)
+        batch.starts.append(env.now)
+        yield batch.event
+        return self._listing_sold.pop(i)
+
+    def _close_listings(self, ev: simpy.Event) -> None:
+        """Close the listings ending now, in the order they were opened.
+
+        One listing kernel call for all of them with their buyers' limits capped by the
+        budgets at the close; listings are then settled in order, and one whose buyers
+        include a firm that has just paid for an earlier one is rerun with the budgets
+        as they are then (as if it had closed alone, after the earlier ones).
+        """
+        mech = self.scenario.mechanism
+        b = self._listings.pop(self.env.now)
+        assert b.event is ev
+        items = np.asarray(b.items, np.int64)
+        self.catalog.remove_many(items)
+        self.state[items] = B.OFF
+        offsets, firm, wtp, day = gather_offers(items, self.ist, self.ent_i, self.ent_f,
+                                                self.willingness)  # fmt: skip
+        counts = np.diff(offsets)
+        self.interest[items] = counts
+        sold = self._listing_sold
         budget = self.firms.budget
-        firms = np.array([o[0] for o in offers], np.int64)
-        limits = np.array([min(o[1], budget[o[0]]) for o in offers], np.float64)
-        arrival = np.array([o[2] - start for o in offers], np.float64)
-        w, pay = kernels.listing_period(price, limits, arrival, mech.multi_intent,
-                                        mech.listing_days)  # fmt: skip
-        if w < 0:
-            return False
-        return self._settle(i, int(firms[w]), pay, LISTING, False)
+        limits = np.minimum(wtp, budget[firm])
+        arrival = day - np.repeat(np.asarray(b.starts), counts)
+        prices = np.asarray(b.prices)
+        has = np.flatnonzero(counts > 0)
+        winner, pay = kernels.listing_periods(
+            prices[has], np.concatenate((offsets[:1], offsets[1:][has])), limits, arrival,
+            mech.multi_intent, mech.listing_days,
+        )  # fmt: skip
+        sold.update(dict.fromkeys(b.items, False))
+        paid = None  # firms that paid for a listing of this batch
+        off = offsets.tolist()
+        for h, w, p in zip(has.tolist(), winner.tolist(), pay.tolist(), strict=True):
+            i, lo, hi = b.items[h], off[h], off[h + 1]
+            if paid is not None and paid[firm[lo:hi]].any():
+                lim = np.minimum(wtp[lo:hi], budget[firm[lo:hi]])
+                w, p = kernels.listing_period(float(prices[h]), lim, arrival[lo:hi],
+                                              mech.multi_intent, mech.listing_days)  # fmt: skip
+                w = lo + w if w >= 0 else -1
+            if w < 0:
+                continue
+            f = int(firm[w])
+            sold[i] = ok = self._settle(i, f, p, LISTING, False)
+            if ok and p > 0:
+                if paid is None:
+                    paid = np.zeros(budget.size, bool)
+                paid[f] = True
 
     def _negotiation(self, i: int):
         env = self.env
         mech = self.scenario.mechanism
         self._open(i, B.SEEKING, self.assessed[i])
+        # a visiting firm that will pay the assessed reserve triggers `ev` with its index
+        # (see _visits); at the deadline it is triggered with None
         ev = env.event()
         self.partner[i] = ev
-        yield ev | env.timeout(mech.negotiation_days)
+        self._timeout(mech.negotiation_days).callbacks.append(partial(self._no_partner, i, ev))
+        f = yield ev
         self.partner[i] = None
         self.catalog.remove(i)
-        if not ev.triggered:
+        if f is None:
             self.state[i] = B.OFF
             self.interest[i] = 0
             return False
         self.interest[i] = 1
-        f = int(ev.value)
+        f = int(f)
         self.state[i] = B.BUSY
         mk = self._markup(i, False)
         holder_value = self.reserve[i] * mk
-        buyer_value = min(self.seen[i][f] * self.willingness, self.firms.budget[f])
+        buyer_value = min(self._seen(i, f)[0] * self.willingness, self.firms.budget[f])
         out = kernels.negotiate(
             buyer_value, holder_value, mech.buyer_open_share * buyer_value,
             self.list_price[i] * mk, mech.rounds, mech.first_mover,
             tactic_exponent(self.scenario.buyers.tactic, mech.boulware_e, mech.conceder_e),
             tactic_exponent(mech.holder_tactic, mech.boulware_e, mech.conceder_e),
         )  # fmt: skip
-        yield env.timeout(out.rounds * mech.response_days)
+        yield self._timeout(out.rounds * mech.response_days)
         self.state[i] = B.OFF
         if not out.agreed or self.firms.budget[f] < out.price:
             return False
         return self._settle(i, f, out.price, NEGOTIATION, False)
+
+    def _no_partner(self, i: int, ev: simpy.Event, _deadline: simpy.Event) -> None:
+        """The negotiation deadline of item ``i``: no firm came (``ev`` is still pending)."""
+        if not ev.triggered:
+            self.state[i] = B.OFF  # no visit may trigger it any more
+            ev.succeed(None)
 
     def _settle(self, i: int, f: int, price: float, method: int, forced: bool) -> bool:
         budget = self.firms.budget
@@ -438,11 +572,11 @@ class MarketSim:
         com_rate = p.broker_commission if self.brokered[i] else 0.0
         fee, com, receipt = policy.split(price, s.market.platform_fee, com_rate)
         budget[f] -= price
-        seen = self.seen[i]
+        seen_f, seen_best = self._seen(i, f)
         subsidy = price * policy.premium_rate(s) * p.insurance_subsidy
         self.ledger.record(
-            i, f, self.env.now, price, fee, com, receipt, method, forced, seen[f],
-            max(seen.values()), float(self.ach_value[i]), float(self.ach.registered[i]), subsidy,
+            i, f, self.env.now, price, fee, com, receipt, method, forced, seen_f,
+            seen_best, float(self.ach_value[i]), float(self.ach.registered[i]), subsidy,
         )  # fmt: skip
         if price > 0:
             self.has_deal[i] = True
@@ -451,6 +585,10 @@ class MarketSim:
             self.new_deals.append(i)
         self.state[i] = B.DONE
         return True
+
+    def _seen(self, i: int, f: int) -> tuple[float, float]:
+        """Value firm ``f`` drew for item ``i`` on first sight, and the best of all firms'."""
+        return seen_values(i, f, self.ist, self.ent_i, self.ent_f)
 
     def _free_license(self, i: int) -> None:
         cands = self.firms_by_field[int(self.ach_field[i])]
@@ -496,12 +634,13 @@ class MarketSim:
 
     def monthly_value_error(self) -> tuple[np.ndarray, np.ndarray]:
         """RMSE of the posterior mean log value against theta, by month of pricing."""
-        return _monthly_rmse(self.errors, self.horizon)
+        return _monthly_rmse(np.concatenate(self.errors) if self.errors else [], self.horizon)
 
 
-def _monthly_rmse(rows: list, horizon: float) -> tuple[np.ndarray, np.ndarray]:
+def _monthly_rmse(rows, horizon: float) -> tuple[np.ndarray, np.ndarray]:
+    """``rows``: (day, error) pairs, a list of tuples or an array of shape (n, 2)."""
     n_m = max(1, math.ceil(horizon / MONTH_DAYS))
-    if not rows:
+    if len(rows) == 0:
         return np.full(n_m, np.nan), np.zeros(n_m)
     day, err = np.asarray(rows).T
     month = np.minimum((day / MONTH_DAYS).astype(np.int64), n_m - 1)
@@ -509,10 +648,6 @@ def _monthly_rmse(rows: list, horizon: float) -> tuple[np.ndarray, np.ndarray]:
     sse = np.bincount(month, weights=err * err, minlength=n_m)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.sqrt(sse / cnt), cnt
-
-
-def _by_time(o):
-    return (o[2], o[0])
 
 
 def simulate(scenario: MarketScenario, seed: np.random.SeedSequence) -> MarketRun:
