@@ -309,3 +309,12 @@ def test_book_pickles():
     clone = pickle.loads(pickle.dumps(book))
     assert clone.resting()["qty"].tolist() == [3]
     assert clone.market(SELL, 2) >= 0 and clone.filled == 2 and book.n_bids == 1
+
+
+def test_non_numbers_raise_a_clear_type_error():
+    book = OrderBook(1.0, 0.5, 5)
+    with pytest.raises(TypeError, match=r"OrderBook.limit: .*qty='x'"):
+        book.limit(BUY, 2.0, "x")
+    with pytest.raises(TypeError, match=r"OrderBook.cancel: .*order_id=None"):
+        book.cancel(None)
+    assert book.n_bids == 0 and book.next_id == 0  # nothing happened
