@@ -268,11 +268,14 @@ def test_replay_function_and_from_range():
     assert res.trades.price.tolist() == [3.0] and res.book.n_bids == 1
 
 
-def _drive(book, kind, side, price, qty, owner, target):
-    """Submit a stream through limit / market / cancel; statuses, fills and the final book."""
+def _drive(book, kind, side, price, qty, owner, target, *, via_submit=False):
+    """Submit a stream through limit / market / cancel (the compiled entry points) or through
+    ``submit`` (numba's dispatcher); statuses, fills and the final book."""
     out = []
     for i in range(len(kind)):
-        if kind[i] == LIMIT:
+        if via_submit:
+            r = book.submit(kind[i], side[i], price[i], qty[i], owner[i], target[i])
+        elif kind[i] == LIMIT:
             r = book.limit(side[i], price[i], qty[i], owner[i])
         elif kind[i] == MARKET:
             r = book.market(side[i], qty[i], owner[i])
@@ -284,21 +287,23 @@ def _drive(book, kind, side, price, qty, owner, target):
 
 
 def test_direct_entry_path_equals_the_dispatcher_path():
-    """Python int / float arguments take the kernel's compiled entry point directly; NumPy
-    scalars take numba's dispatcher.  Same kernel, so the same statuses, fills and book."""
+    """limit / market / cancel call the kernel's float64 entry point directly, with Python ints,
+    floats or NumPy scalars alike; ``submit`` goes through numba's dispatcher.  Same kernel, so
+    the same statuses, fills and book, bad orders (non-integral quantities...) included."""
     rng = np.random.default_rng(7)
     stream = random_stream(rng, 4000, p_bad=0.02)
     kind, side, price, qty, owner, target = stream
-    ints = [a.tolist() for a in (kind, side)] + [price.tolist()]
-    ints += [[int(x) if float(x).is_integer() else x for x in a.tolist()] for a in (qty, owner)]
-    ints += [[int(x) if float(x).is_integer() else x for x in target.tolist()]]
-    assert {type(x) for x in ints[3]} == {int, float}  # integral and bad quantities
-    fast = _drive(OrderBook(PMIN, TICK, NT, capacity=16), *ints)
-    numpy_scalars = [np.asarray(a) for a in stream]
-    slow = _drive(OrderBook(PMIN, TICK, NT, capacity=16), *[list(a) for a in numpy_scalars])
-    assert fast == slow
+    py = [a.tolist() for a in (kind, side, price)]
+    py += [[int(x) if float(x).is_integer() else x for x in a.tolist()] for a in (qty, owner)]
+    py += [[int(x) if float(x).is_integer() else x for x in target.tolist()]]
+    assert {type(x) for x in py[3]} == {int, float}  # integral and bad quantities
+    fast_py = _drive(OrderBook(PMIN, TICK, NT, capacity=16), *py)
+    fast_np = _drive(OrderBook(PMIN, TICK, NT, capacity=16), *[list(a) for a in stream])
+    slow = _drive(OrderBook(PMIN, TICK, NT, capacity=16), *[list(a) for a in stream],
+                  via_submit=True)  # fmt: skip
+    assert fast_py == slow and fast_np == slow
     batch = OrderBook(PMIN, TICK, NT).replay(*stream)
-    assert [r if r < 0 else 0 for r, *_ in fast[0]] == batch.status.tolist()
+    assert [r if r < 0 else 0 for r, *_ in slow[0]] == batch.status.tolist()
 
 
 def test_book_pickles():
