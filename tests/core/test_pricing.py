@@ -358,3 +358,46 @@ def test_warm_start_moves_the_path_not_the_fixed_point(monkeypatch):
     off = deal.astype(bool) & (np.arange(deal.size) % 32 != 0)
     res = cp.estimate_joint(rl, ql, f, off.astype(deal.dtype), y, tol=1e-6)
     assert calls == [False] and res.converged
+
+
+def test_wide_layouts_match_the_narrow_ones_and_the_naive_em():
+    """The E-step's slim layout widens its types when it must: reviewer keys (uint16 up to
+    32 768 reviewers, int32 beyond) and quote counts (uint8 up to 127 quotes per achievement,
+    int64 beyond).  Spreading 8 reviewers over 40 000 ids gives the compact pool's answer;
+    one achievement with 150 quotes still reaches the naive EM's fixed point."""
+    from auction_sim.pricing import signals as sg
+
+    rng = np.random.default_rng(12)
+    n, n_rev, wide = 300, 8, 40_000
+    a = sg.draw_achievements(rng, n, 2, 1.0)
+    pool = sg.draw_reviewers(rng, n_rev, 2, 0.5, 1.0, 0.3)
+    pan = sg.draw_panels(rng, a, pool, 3, 0.6, 0.5, 5.0, 1.0)
+    q = sg.draw_quotes(rng, a.theta, 2, 0.4, 0.15)
+    extra = sg.draw_quotes(rng, a.theta[:1], 150, 0.4, 0.15)  # 150 quotes of achievement 0
+    q_ach = np.concatenate([q.achievement, extra.achievement])
+    log_q = np.concatenate([q.log_quote, extra.log_quote])
+    deal, y = sg.draw_deals(rng, a.theta, 40, 0.2)
+    codes, levels = sg.feature_codes(a)
+    codes, levels = codes[:, :1], levels[:1]
+    f = cp.make_features(codes, levels)
+
+    def fit(pool_size, reviewer):
+        rl = cp.build_reviews(n, pool_size, pan.achievement, reviewer, pan.score, pan.same)
+        res = cp.estimate_joint(rl, cp.build_quotes(n, q_ach, log_q), f, deal, y, tol=1e-12,
+                                max_iter=20_000)  # fmt: skip
+        assert res.converged
+        return res
+
+    compact = fit(n_rev, pan.reviewer)
+    spread = fit(wide, pan.reviewer * 5000 + 3)  # ids over the wide pool, most without reviews
+    np.testing.assert_allclose(spread.mean, compact.mean, atol=1e-9)
+    np.testing.assert_allclose(spread.var, compact.var, rtol=1e-9)
+    np.testing.assert_allclose(spread.params.bias[np.arange(n_rev) * 5000 + 3],
+                               compact.params.bias, atol=1e-9)  # fmt: skip
+    m, v, p = naive.joint_em(pan.achievement, pan.reviewer, pan.score, pan.same, q_ach, log_q,
+                             codes, levels, deal, y, n, n_rev)  # fmt: skip
+    np.testing.assert_allclose(compact.mean, m, atol=1e-6)
+    np.testing.assert_allclose(compact.var, v, rtol=1e-6)
+    np.testing.assert_allclose(compact.params.bias, p.bias, atol=1e-6)
+    for name in ("alpha", "gamma", "shift", "quote_var", "prior_var", "deal_var"):
+        assert getattr(compact.params, name) == pytest.approx(getattr(p, name), rel=1e-6), name

@@ -122,11 +122,10 @@ def joint_em(ach, rev, score, same, q_ach, log_q, codes, n_levels, has_deal, dea
         mi, Vi = m[ach], V[ach]
         w = np.where(same, 1.0 / p.field_factor, 1.0)
         # biases, centred into alpha
-        b = np.zeros(n_rev)
-        for j in range(n_rev):
-            r = rev == j
-            num = np.sum(w[r] * (score[r] - p.alpha - p.gamma * mi[r]))
-            b[j] = num / (np.sum(w[r]) + p.noise_var[j] / bias_prior_sd**2)
+        # per reviewer j: sum over its reviews r of w_r (s_r - alpha - gamma m_r), and of w_r
+        num = np.bincount(rev, weights=w * (score - p.alpha - p.gamma * mi), minlength=n_rev)
+        den = np.bincount(rev, weights=w, minlength=n_rev)
+        b = num / (den + p.noise_var / bias_prior_sd**2)
         alpha = p.alpha + b.mean()
         b -= b.mean()
         # alpha, gamma
@@ -137,8 +136,9 @@ def joint_em(ach, rev, score, same, q_ach, log_q, codes, n_levels, has_deal, dea
         # variances
         e2 = (score - alpha - b[rev] - gamma * mi) ** 2 + gamma**2 * Vi
         pooled = np.sum(e2 * w) / score.size
-        v = np.array([(np.sum((e2 * w)[rev == j]) + var_prior_weight * pooled)
-                      / (np.sum(rev == j) + var_prior_weight) for j in range(n_rev)])  # fmt: skip
+        per_rev = np.bincount(rev, weights=e2 * w, minlength=n_rev)  # sum over j's reviews
+        count = np.bincount(rev, minlength=n_rev)
+        v = (per_rev + var_prior_weight * pooled) / (count + var_prior_weight)
         phi = np.sum(e2[same] / v[rev[same]]) / same.sum()
         # quotes, deals, prior
         mq, Vq = m[q_ach], V[q_ach]

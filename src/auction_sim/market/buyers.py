@@ -242,31 +242,54 @@ def visit_batch(j, now, t_limit, times, firms, u, z, n_plain, ist, ifl, ent_i, e
 
 
 @numba.njit(cache=True)
-def offers_of(item, ist, ent_i, ent_f, wf):
-    """The open attempt's offers of ``item``: rows (firm, what it will pay, day), by day
-    then firm."""
+def _n_offers(item, ist, ent_i):
+    """Number of offers in ``item``'s open attempt."""
     ep = ist[EPOCH, item]
-    k = 0
+    c = 0
     e = ist[HEAD, item]
     while e >= 0:
         if ent_i[OFFER_EPOCH, e] == ep:
-            k += 1
+            c += 1
         e = ent_i[NEXT, e]
-    out = np.empty((k, 3))
-    k = 0
+    return c
+
+
+@numba.njit(cache=True)
+def _put_offers(item, ist, ent_i, ent_f, wf, firm, wtp, day, o):
+    """Write the offers of ``item``'s open attempt into ``firm``, ``wtp`` (what each will
+    pay) and ``day`` from index ``o`` on, sorted by day then firm (insertion sort)."""
+    ep = ist[EPOCH, item]
+    c = 0
     e = ist[HEAD, item]
     while e >= 0:
         if ent_i[OFFER_EPOCH, e] == ep:
             f, t = ent_i[FIRM, e], ent_f[OFFER_TIME, e]
-            p = k  # insertion sort by (day, firm)
-            while p > 0 and (out[p - 1, 2] > t or (out[p - 1, 2] == t and out[p - 1, 0] > f)):
-                out[p] = out[p - 1]
+            p = o + c
+            while p > o and (day[p - 1] > t or (day[p - 1] == t and firm[p - 1] > f)):
+                firm[p] = firm[p - 1]
+                wtp[p] = wtp[p - 1]
+                day[p] = day[p - 1]
                 p -= 1
-            out[p, 0] = f
-            out[p, 1] = ent_f[SEEN_VALUE, e] * wf
-            out[p, 2] = t
-            k += 1
+            firm[p] = f
+            wtp[p] = ent_f[SEEN_VALUE, e] * wf
+            day[p] = t
+            c += 1
         e = ent_i[NEXT, e]
+
+
+@numba.njit(cache=True)
+def offers_of(item, ist, ent_i, ent_f, wf):
+    """The open attempt's offers of ``item``: rows (firm, what it will pay, day), by day
+    then firm."""
+    k = _n_offers(item, ist, ent_i)
+    firm = np.empty(k, np.int64)
+    wtp = np.empty(k)
+    day = np.empty(k)
+    _put_offers(item, ist, ent_i, ent_f, wf, firm, wtp, day, 0)
+    out = np.empty((k, 3))
+    out[:, 0] = firm
+    out[:, 1] = wtp
+    out[:, 2] = day
     return out
 
 
@@ -307,38 +330,12 @@ def gather_offers(items, ist, ent_i, ent_f, wf):
     n = items.shape[0]
     offsets = np.zeros(n + 1, np.int64)
     for k in range(n):
-        item = items[k]
-        ep = ist[EPOCH, item]
-        c = 0
-        e = ist[HEAD, item]
-        while e >= 0:
-            if ent_i[OFFER_EPOCH, e] == ep:
-                c += 1
-            e = ent_i[NEXT, e]
-        offsets[k + 1] = offsets[k] + c
+        offsets[k + 1] = offsets[k] + _n_offers(items[k], ist, ent_i)
     m = offsets[n]
     firm = np.empty(m, np.int64)
     wtp = np.empty(m)
     day = np.empty(m)
     for k in range(n):
-        item = items[k]
-        ep = ist[EPOCH, item]
-        o = offsets[k]
-        c = 0
-        e = ist[HEAD, item]
-        while e >= 0:
-            if ent_i[OFFER_EPOCH, e] == ep:
-                f, t = ent_i[FIRM, e], ent_f[OFFER_TIME, e]
-                p = o + c  # insertion sort by (day, firm)
-                while p > o and (day[p - 1] > t or (day[p - 1] == t and firm[p - 1] > f)):
-                    firm[p] = firm[p - 1]
-                    wtp[p] = wtp[p - 1]
-                    day[p] = day[p - 1]
-                    p -= 1
-                firm[p] = f
-                wtp[p] = ent_f[SEEN_VALUE, e] * wf
-                day[p] = t
-                c += 1
-            e = ent_i[NEXT, e]
-        ist[EPOCH, item] += 1
+        _put_offers(items[k], ist, ent_i, ent_f, wf, firm, wtp, day, offsets[k])
+        ist[EPOCH, items[k]] += 1
     return offsets, firm, wtp, day
