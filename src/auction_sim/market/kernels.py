@@ -234,11 +234,6 @@ def price_rules(
     return listing, reserve
 
 
-def prior_features(codes: np.ndarray, n_fields: int):
-    """The core's categorical prior features from codes ``(n, 3)``: field, readiness, holder."""
-    return core_pricing.make_features(codes, feature_levels(n_fields))
-
-
 def feature_levels(n_fields: int) -> tuple[int, int, int]:
     from ..scenario.market import HOLDER_TYPES
     from .arrivals import N_READINESS
