@@ -145,6 +145,37 @@ def test_worker_killed_mid_run_still_completes_with_identical_results(private_cl
     pd.testing.assert_frame_equal(expected, runs, check_exact=True)
 
 
+def test_local_cluster_workers_close_gracefully_and_quickly():
+    """Our LocalCluster's workers skip the interpreter teardown only after a normal close."""
+    from auction_sim.batch import dask_backend as db
+
+    backend = DaskBackend(workers=1)
+    client = backend._connect()
+    (plugins,) = client.run(lambda dask_worker: list(dask_worker.plugins)).values()
+    assert "auction-sim-quick-exit" in plugins
+    tasks = make_tasks(asim.load_scenario(SCEN, ["auction.auctions=100"]), 1)
+    assert all(r.error is None for r in backend.map(tasks))
+    procs = [w.process.process for w in backend._cluster.workers.values()]
+    backend.close()
+    assert [p.exitcode for p in procs] == [0]
+    # In this process (never flagged): the finalizer must not exit.
+    assert db._CLOSED_GRACEFULLY is False
+    db._exit_if_closed()
+
+
+def test_quick_exit_only_after_teardown(monkeypatch):
+    from auction_sim.batch import dask_backend as db
+
+    calls = []
+    monkeypatch.setattr(db.os, "_exit", calls.append)
+    monkeypatch.setattr(db, "_CLOSED_GRACEFULLY", False)
+    db._exit_if_closed()
+    assert calls == []
+    db.QuickExit().teardown(None)
+    db._exit_if_closed()
+    assert calls == [0]
+
+
 def test_unreachable_scheduler_fails_fast_with_a_clear_message(monkeypatch, capsys):
     addr = f"tcp://127.0.0.1:{_free_port()}"
     backend = DaskBackend(scheduler=addr, timeout=1)

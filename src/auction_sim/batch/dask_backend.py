@@ -27,6 +27,11 @@ from collections.abc import Iterable, Iterator
 
 from .tasks import Task, TaskResult, run_task
 
+try:
+    from distributed.diagnostics.plugin import WorkerPlugin
+except ImportError:  # pragma: no cover - DaskBackend reports the missing package
+    WorkerPlugin = object
+
 __all__ = ["DaskBackend", "BackendError", "check_address"]
 
 DEFAULT_TIMEOUT = 10.0
@@ -84,6 +89,37 @@ def worker_environ() -> dict:
     env = dict(dask.config.get(PRE_SPAWN, default={}) or {})
     env.pop("MALLOC_TRIM_THRESHOLD_", None)
     return env
+
+
+_CLOSED_GRACEFULLY = False  # set on a worker of our LocalCluster when it has closed normally
+
+
+def _exit_if_closed() -> None:
+    # The last of multiprocessing's exit finalizers in the worker process (after the
+    # worker has closed and its queues are flushed): skip the interpreter's teardown.
+    if _CLOSED_GRACEFULLY:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
+class QuickExit(WorkerPlugin):
+    """Worker plugin for the LocalCluster this backend starts: a worker that has closed
+    normally leaves without the interpreter's teardown (~0.3 s with numba loaded, which
+    ``LocalCluster.close`` waits for: 0.48-0.53 s -> 0.03 s measured).  A worker that dies
+    or fails never reaches ``teardown`` and exits the usual way, with its exit code.
+    """
+
+    name = "auction-sim-quick-exit"
+
+    def setup(self, worker) -> None:  # noqa: ARG002 - WorkerPlugin signature
+        from multiprocessing import util
+
+        util.Finalize(None, _exit_if_closed, exitpriority=-100)
+
+    def teardown(self, worker) -> None:  # noqa: ARG002 - WorkerPlugin signature
+        global _CLOSED_GRACEFULLY
+        _CLOSED_GRACEFULLY = True
 
 
 def _quiet_cancellations() -> None:
@@ -198,7 +234,8 @@ class DaskBackend:
         self._client = Client(self._cluster, timeout=self.timeout, set_as_default=False)
         try:
             self._client.run(_quiet_cancellations)
-        except Exception:  # noqa: BLE001 - cosmetic only
+            self._client.register_plugin(QuickExit())  # only on workers we started
+        except Exception:  # noqa: BLE001 - cosmetic and speed only
             pass
         return self._client
 
