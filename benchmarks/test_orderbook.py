@@ -19,12 +19,14 @@ import numpy as np
 import pytest
 
 from auction_sim.core.orderbook import (
+    ACCELERATED,
     BUY,
     CANCEL,
     LIMIT,
     MARKET,
     SELL,
     OrderBook,
+    PurePythonOrderBook,
 )
 
 N_TICKS = 1000
@@ -104,35 +106,42 @@ def test_orderbook_auction_sim_batch_kernel(benchmark, stream):
     assert i == n and ntr > 0
 
 
+def _per_order(book, kind, side, price, qty, owner, target, collect=None):
+    limit, market, cancel = book.limit, book.market, book.cancel
+    for i in range(len(kind)):
+        k = kind[i]
+        if k == LIMIT:
+            limit(side[i], price[i], qty[i], owner[i])
+        elif k == MARKET:
+            market(side[i], qty[i], owner[i])
+        else:
+            cancel(target[i])
+        if collect is not None and book.n_fills:
+            f = book.fills()
+            collect.append(np.stack([f.buy_id, f.sell_id, f.price, f.qty], axis=1))
+    return book
+
+
 @pytest.mark.benchmark(group="orderbook")
-def test_orderbook_auction_sim_per_order(benchmark, stream, reference):
-    kind, side, price, qty, owner, target = (a[:N_SINGLE].tolist() for a in stream)
+@pytest.mark.parametrize("Book", [OrderBook, PurePythonOrderBook], ids=lambda c: c.__name__)
+def test_orderbook_auction_sim_per_order(benchmark, stream, reference, Book):
+    """``OrderBook``: per-order methods of the C type ``_bookcall.BookCore`` (when built);
+    ``PurePythonOrderBook``: the Python methods it falls back to.  Same kernels."""
+    if Book is OrderBook and not ACCELERATED:
+        pytest.skip("the C accelerator is not built: OrderBook is PurePythonOrderBook")
+    orders = [a[:N_SINGLE].tolist() for a in stream]
 
     def run():
-        book = OrderBook(1.0, 1.0, N_TICKS, capacity=1 << 16)
+        book = Book(1.0, 1.0, N_TICKS, capacity=1 << 16)
         book.reserve_ids(N_SINGLE)
-        limit, market, cancel = book.limit, book.market, book.cancel
-        for i in range(N_SINGLE):
-            k = kind[i]
-            if k == LIMIT:
-                limit(side[i], price[i], qty[i], owner[i])
-            elif k == MARKET:
-                market(side[i], qty[i], owner[i])
-            else:
-                cancel(target[i])
-        return book
+        return _per_order(book, *orders)
 
     run()
     benchmark.extra_info.update(items=N_SINGLE, shape="stream", threads=1)
     benchmark(run)
-    # the trades of the per-order path, collected once outside the timing
-    book = OrderBook(1.0, 1.0, N_TICKS)
+    # the trades of the same per-order calls, collected once outside the timing
     rows = []
-    for i in range(N_SINGLE):
-        book.submit(kind[i], side[i], price[i], qty[i], owner[i], target[i])
-        if book.n_fills:
-            f = book.fills()
-            rows.append(np.stack([f.buy_id, f.sell_id, f.price, f.qty], axis=1))
+    _per_order(Book(1.0, 1.0, N_TICKS), *orders, collect=rows)
     t = np.concatenate(rows)
     assert checksum(t[:, 0], t[:, 1], t[:, 2], t[:, 3]) == reference
 

@@ -6,10 +6,25 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from auction_sim.core import orderbook as ob
-from auction_sim.core.orderbook import BUY, CANCEL, LIMIT, MARKET, SELL, OrderBook
+from auction_sim.core.orderbook import (
+    BUY,
+    CANCEL,
+    LIMIT,
+    MARKET,
+    SELL,
+    OrderBook,
+    PurePythonOrderBook,
+)
 from naive import orderbook as naive
 
 PMIN, TICK, NT = 10.0, 0.5, 41
+
+
+# The per-order methods come from the C type ``_bookcall.BookCore`` when it is built, else
+# from Python (``PurePythonOrderBook``); every per-order test runs on both.
+BOOKS = pytest.mark.parametrize(
+    "Book", [OrderBook, PurePythonOrderBook], ids=["OrderBook", "PurePythonOrderBook"]
+)
 
 
 def random_stream(rng, n, n_ticks=NT, p_market=0.1, p_cancel=0.1, p_bad=0.0, max_qty=5):
@@ -138,10 +153,11 @@ def test_long_stream_matches_naive_and_invariants():
     assert (taken <= np.where(kind == CANCEL, 0, qty.clip(0))).all()
 
 
-def test_book_never_crossed_after_each_order():
+@BOOKS
+def test_book_never_crossed_after_each_order(Book):
     rng = np.random.default_rng(2)
     kind, side, price, qty, owner, target = random_stream(rng, 3000)
-    book = OrderBook(PMIN, TICK, NT, capacity=16)
+    book = Book(PMIN, TICK, NT, capacity=16)
     for i in range(len(kind)):
         book.submit(
             kind[i].item(),
@@ -154,11 +170,12 @@ def test_book_never_crossed_after_each_order():
         assert book.best_bid_tick < book.best_ask_tick
 
 
-def test_per_order_api_equals_batch_replay():
+@BOOKS
+def test_per_order_api_equals_batch_replay(Book):
     rng = np.random.default_rng(3)
     kind, side, price, qty, owner, target = random_stream(rng, 5000, p_bad=0.02)
-    batch = OrderBook(PMIN, TICK, NT).replay(kind, side, price, qty, owner, target)
-    book = OrderBook(PMIN, TICK, NT, capacity=16)
+    batch = Book(PMIN, TICK, NT).replay(kind, side, price, qty, owner, target)
+    book = Book(PMIN, TICK, NT, capacity=16)
     fills = []
     for i in range(len(kind)):
         r = book.submit(  # floats where the stream has them: one signature
@@ -181,8 +198,9 @@ def test_per_order_api_equals_batch_replay():
     )
 
 
-def test_partial_fills_and_price_time_priority():
-    book = OrderBook(1.0, 1.0, 10)
+@BOOKS
+def test_partial_fills_and_price_time_priority(Book):
+    book = Book(1.0, 1.0, 10)
     a = book.limit(SELL, 5.0, 3, owner=7)
     b = book.limit(SELL, 5.0, 2, owner=8)
     c = book.limit(SELL, 4.0, 1, owner=9)
@@ -198,8 +216,9 @@ def test_partial_fills_and_price_time_priority():
     assert np.isnan(book.best_ask)
 
 
-def test_rejections_have_reasons_and_change_nothing():
-    book = OrderBook(1.0, 0.5, 5)  # grid 1.0 .. 3.0
+@BOOKS
+def test_rejections_have_reasons_and_change_nothing(Book):
+    book = Book(1.0, 0.5, 5)  # grid 1.0 .. 3.0
     book.limit(BUY, 2.0, 1)
     assert book.limit(BUY, 2.25, 1) == ob.REJECT_OFF_GRID
     assert book.limit(BUY, 3.5, 1) == ob.REJECT_OFF_GRID
@@ -225,25 +244,27 @@ def test_rejections_have_reasons_and_change_nothing():
     oid = book.submit(LIMIT, 0.0, 2.0, 3.0, 4.0, -1.0)
     assert oid >= 0 and book.resting()["qty"].tolist() == [3]
     assert book.submit(CANCEL, 0.0, nan, 0.0, 0.0, oid + 0.5) == ob.REJECT_UNKNOWN_ID
-    res = OrderBook(1.0, 0.5, 5).replay([LIMIT, LIMIT], [BUY, BUY], [2.0, 2.0], [1.5, 2.0])
+    res = Book(1.0, 0.5, 5).replay([LIMIT, LIMIT], [BUY, BUY], [2.0, 2.0], [1.5, 2.0])
     assert res.status.tolist() == [ob.REJECT_QUANTITY, 0] and res.book.resting()[
         "qty"
     ].tolist() == [2]
     assert set(ob.REASONS) == {0, -1, -2, -3, -4, -5, -6, -7}
 
 
-def test_empty_book_and_market_order_on_empty_side():
-    book = OrderBook(0.0, 1.0, 3)
+@BOOKS
+def test_empty_book_and_market_order_on_empty_side(Book):
+    book = Book(0.0, 1.0, 3)
     assert book.market(BUY, 5) >= 0 and book.filled == 0 and book.n_fills == 0
     d = book.depth()
     assert d.bid_price.size == d.ask_price.size == 0
     assert book.resting()["id"].size == 0
-    res = OrderBook(0.0, 1.0, 3).replay([], [], [], [])
+    res = Book(0.0, 1.0, 3).replay([], [], [], [])
     assert res.trades.qty.size == 0 and res.status.size == 0
 
 
-def test_cancel_all_and_growth():
-    book = OrderBook(0.0, 1.0, 100, capacity=16)
+@BOOKS
+def test_cancel_all_and_growth(Book):
+    book = Book(0.0, 1.0, 100, capacity=16)
     for i in range(1000):
         book.limit(i % 2, float(i % 2 * 50 + i % 50), 1)
     assert book.n_bids + book.n_asks == 1000 and book.best_bid < book.best_ask
@@ -286,7 +307,8 @@ def _drive(book, kind, side, price, qty, owner, target, *, via_submit=False):
     return out, {k: v.tolist() for k, v in book.resting().items()}
 
 
-def test_direct_entry_path_equals_the_dispatcher_path():
+@BOOKS
+def test_direct_entry_path_equals_the_dispatcher_path(Book):
     """limit / market / cancel call the kernel's float64 entry point directly, with Python ints,
     floats or NumPy scalars alike; ``submit`` goes through numba's dispatcher.  Same kernel, so
     the same statuses, fills and book, bad orders (non-integral quantities...) included."""
@@ -297,29 +319,82 @@ def test_direct_entry_path_equals_the_dispatcher_path():
     py += [[int(x) if float(x).is_integer() else x for x in a.tolist()] for a in (qty, owner)]
     py += [[int(x) if float(x).is_integer() else x for x in target.tolist()]]
     assert {type(x) for x in py[3]} == {int, float}  # integral and bad quantities
-    fast_py = _drive(OrderBook(PMIN, TICK, NT, capacity=16), *py)
-    fast_np = _drive(OrderBook(PMIN, TICK, NT, capacity=16), *[list(a) for a in stream])
-    slow = _drive(OrderBook(PMIN, TICK, NT, capacity=16), *[list(a) for a in stream],
+    fast_py = _drive(Book(PMIN, TICK, NT, capacity=16), *py)
+    fast_np = _drive(Book(PMIN, TICK, NT, capacity=16), *[list(a) for a in stream])
+    slow = _drive(Book(PMIN, TICK, NT, capacity=16), *[list(a) for a in stream],
                   via_submit=True)  # fmt: skip
     assert fast_py == slow and fast_np == slow
-    batch = OrderBook(PMIN, TICK, NT).replay(*stream)
+    batch = Book(PMIN, TICK, NT).replay(*stream)
     assert [r if r < 0 else 0 for r, *_ in slow[0]] == batch.status.tolist()
 
 
-def test_book_pickles():
+@BOOKS
+def test_book_pickles(Book):
     import pickle
 
-    book = OrderBook(1.0, 0.5, 5)
+    book = Book(1.0, 0.5, 5)
     book.limit(BUY, 2.0, 3)
     clone = pickle.loads(pickle.dumps(book))
     assert clone.resting()["qty"].tolist() == [3]
     assert clone.market(SELL, 2) >= 0 and clone.filled == 2 and book.n_bids == 1
 
 
-def test_non_numbers_raise_a_clear_type_error():
-    book = OrderBook(1.0, 0.5, 5)
+@BOOKS
+def test_non_numbers_raise_a_clear_type_error(Book):
+    book = Book(1.0, 0.5, 5)
     with pytest.raises(TypeError, match=r"OrderBook.limit: .*qty='x'"):
         book.limit(BUY, 2.0, "x")
     with pytest.raises(TypeError, match=r"OrderBook.cancel: .*order_id=None"):
         book.cancel(None)
     assert book.n_bids == 0 and book.next_id == 0  # nothing happened
+
+
+@BOOKS
+def test_per_order_arguments_keywords_and_defaults(Book):
+    book = Book(1.0, 1.0, 10)
+    a = book.limit(side=SELL, price=5.0, qty=2, owner=3)
+    b = book.limit(BUY, 5.0, qty=1)  # owner defaults to 0
+    f = book.fills()
+    assert f.sell_id.tolist() == [a] and f.buy_id.tolist() == [b]
+    assert f.seller.tolist() == [3] and f.buyer.tolist() == [0]
+    assert book.market(BUY, 1, owner=4) >= 0 and book.fills().buyer.tolist() == [4]
+    assert book.cancel(order_id=a) == ob.REJECT_UNKNOWN_ID  # fully filled: not resting
+    # NumPy scalars and bools are real numbers; text is not (never parsed as a number)
+    assert book.limit(np.int64(BUY), np.float32(2.0), np.uint8(1), True) >= 0
+    with pytest.raises(TypeError, match=r"OrderBook.limit: .*price='2'"):
+        book.limit(BUY, "2", 1)
+    with pytest.raises(TypeError):
+        book.limit(BUY, 2.0)  # qty missing
+    with pytest.raises(TypeError):
+        book.limit(BUY, 2.0, 1, ownr=1)  # unknown keyword
+    with pytest.raises(TypeError):
+        book.market(BUY, 1, 0, 0)  # too many
+    with pytest.raises(TypeError):
+        book.cancel(0, order_id=0)  # twice
+    assert book.n_bids == 1 and book.resting()["qty"].tolist() == [1]
+
+
+def test_c_accelerator_is_used_when_built():
+    import os
+
+    try:
+        from auction_sim.core._bookcall import BookCore
+    except ImportError:
+        pytest.skip("the C accelerator is not built here (no C compiler at install)")
+    if os.environ.get("AUCTION_SIM_PURE_PYTHON_BOOK", "") not in ("", "0"):
+        assert not ob.ACCELERATED
+        return
+    assert ob.ACCELERATED and issubclass(OrderBook, BookCore)
+    assert OrderBook.limit is BookCore.limit and not issubclass(PurePythonOrderBook, BookCore)
+    # the switch to the Python methods (for comparisons and debugging)
+    import subprocess
+    import sys
+
+    code = "from auction_sim.core import orderbook as ob; print(ob.ACCELERATED)"
+    env = {**os.environ, "AUCTION_SIM_PURE_PYTHON_BOOK": "1"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
+    book = OrderBook(1.0, 1.0, 10)
+    with pytest.raises(TypeError, match="int64"):
+        book._mem = np.zeros(40, np.float64)  # the state must stay an int64 array
+    assert book.limit(BUY, 2.0, 1) == 0

@@ -51,6 +51,7 @@ changing anything, and the Python wrapper enlarges ``mem`` and retries.  About
 
 from __future__ import annotations
 
+import os
 from typing import NamedTuple
 
 import numpy as np
@@ -72,6 +73,8 @@ __all__ = [
     "REJECT_OWNER",
     "REASONS",
     "OrderBook",
+    "PurePythonOrderBook",
+    "ACCELERATED",
     "Trades",
     "Depth",
     "Replay",
@@ -477,6 +480,93 @@ def _entries() -> tuple:
     return tuple(_ENTRY)
 
 
+# numba's float64 unboxing would parse text ("2" -> 2.0): text is not a number here.
+_TEXT = frozenset((str, bytes, bytearray, np.str_, np.bytes_))
+
+
+class _PyBookCore:
+    """Per-order methods in Python: used when the C accelerator ``_bookcall`` is not built
+    (or ``AUCTION_SIM_PURE_PYTHON_BOOK=1``).  Same kernels, same results; each call costs
+    about 0.1 us more.
+
+    They call the compiled entry point of the kernel's all-float64 specialisation directly
+    (see ``_entries``), skipping numba's dispatcher.  Any real number converts to float64
+    (exactly for integers below 2**53) and the kernel rejects non-integral sides, quantities,
+    owners and ids with a reason code, as it does on the dispatcher path (``submit``).
+    """
+
+    __slots__ = ("_mem", "_ep")
+
+    def limit(self, side: int, price: float, qty: int, owner: int = 0) -> int:
+        """A limit order at ``price`` (a grid point): trades while it crosses, the rest rests."""
+        try:
+            t = _TEXT
+            if type(side) in t or type(price) in t or type(qty) in t or type(owner) in t:
+                raise TypeError
+            r = self._ep[0](self._mem, side, price, qty, owner)
+        except TypeError:
+            raise _not_numbers("limit", side=side, price=price, qty=qty, owner=owner) from None
+        if r <= _GROW_IDS:
+            return self._submit_grow(LIMIT, side, price, qty, owner, -1)
+        return r
+
+    def market(self, side: int, qty: int, owner: int = 0) -> int:
+        """A market order: trades at any price; an unfilled remainder is cancelled."""
+        try:
+            t = _TEXT
+            if type(side) in t or type(qty) in t or type(owner) in t:
+                raise TypeError
+            r = self._ep[1](self._mem, side, qty, owner)
+        except TypeError:
+            raise _not_numbers("market", side=side, qty=qty, owner=owner) from None
+        if r <= _GROW_IDS:
+            return self._submit_grow(MARKET, side, np.nan, qty, owner, -1)
+        return r
+
+    def cancel(self, order_id: int, owner: int = 0) -> int:
+        """Cancel the resting order ``order_id``; ``filled`` is then the quantity removed."""
+        try:
+            if type(order_id) in _TEXT or type(owner) in _TEXT:
+                raise TypeError
+            r = self._ep[2](self._mem, order_id)
+        except TypeError:
+            raise _not_numbers("cancel", order_id=order_id) from None
+        if r <= _GROW_IDS:
+            return self._submit_grow(CANCEL, BUY, np.nan, 0, owner, order_id)
+        return r
+
+
+_C_KERNELS: list = []
+
+
+def _c_core():
+    """The C base class ``_bookcall.BookCore``, or ``None`` (not built, or turned off)."""
+    if os.environ.get("AUCTION_SIM_PURE_PYTHON_BOOK", "") not in ("", "0"):
+        return None
+    try:
+        from ._bookcall import BookCore
+    except ImportError:
+        return None
+    return BookCore
+
+
+def _bind_c_kernels() -> None:
+    """Give ``_bookcall`` the addresses of the cfuncs (once per process)."""
+    if not _C_KERNELS:
+        from . import _bookcall
+        from . import _orderbook_entry as e
+
+        _bookcall.set_kernels(
+            e.limit_entry.address, e.market_entry.address, e.cancel_entry.address,
+            _GROW_IDS, LIMIT, MARKET, CANCEL, BUY,
+        )  # fmt: skip
+        _C_KERNELS.append(e)  # keeps the cfuncs (and their code) alive
+
+
+_CORE = _c_core() or _PyBookCore
+ACCELERATED = _CORE is not _PyBookCore  # per-order calls go through the C type
+
+
 @njit(cache=True)
 def _replay_kernel(mem, kind, side, price, qty, owner, target, start, status, filled, tr, ntr):
     """Orders ``start ..`` of the arrays into ``mem``; trades appended to ``tr[ntr:]``.
@@ -599,7 +689,7 @@ def _as(a, dtype, n, name):
     return a
 
 
-class OrderBook:
+class _BookAPI:
     """A price-time priority limit order book on the grid ``price_min + k * tick``.
 
     Parameters
@@ -616,9 +706,13 @@ class OrderBook:
     Per-order methods (:meth:`limit`, :meth:`market`, :meth:`cancel`, :meth:`submit`)
     return the order id (>= 0) or a negative ``REJECT_*`` code; the fills of the last
     submission are :meth:`fills` (``n_fills`` and ``filled`` without building arrays).
+    :meth:`limit`, :meth:`market` and :meth:`cancel` are implemented by the small C type
+    ``_bookcall.BookCore`` when the package was built with a C compiler (``ACCELERATED``;
+    ~0.1 us per call instead of ~0.2 us), else by :class:`PurePythonOrderBook`'s Python
+    methods; both call the same kernels.
     """
 
-    __slots__ = ("_mem", "_ep", "price_min", "tick", "n_ticks")
+    __slots__ = ()
 
     def __init__(self, price_min: float, tick: float, n_ticks: int, capacity: int = 1024):
         price_min, tick, n_ticks = float(price_min), float(tick), int(n_ticks)
@@ -629,14 +723,14 @@ class OrderBook:
         self.price_min, self.tick, self.n_ticks = price_min, tick, n_ticks
         cap = max(int(capacity), 16)
         self._mem = self._alloc(cap, cap, 64)
-        self._ep = _entries()
+        self._bind()
 
     def __getstate__(self):
         return self._mem, self.price_min, self.tick, self.n_ticks
 
     def __setstate__(self, state):
         self._mem, self.price_min, self.tick, self.n_ticks = state
-        self._ep = _entries()
+        self._bind()
 
     @classmethod
     def from_range(cls, price_min: float, price_max: float, tick: float, capacity: int = 1024):
@@ -716,40 +810,24 @@ class OrderBook:
             r = submit(self._mem, kind, side, price, qty, owner, target)
         return r
 
-    # limit / market / cancel call the compiled entry point of the kernel's all-float64
-    # specialisation directly (see ``_entries``), skipping numba's dispatcher (~0.1 us of a
-    # ~0.35 us call).  Any real number converts to float64 (exactly for integers below 2**53)
-    # and the kernel rejects non-integral sides, quantities, owners and ids with a reason
-    # code, as it does on the dispatcher path (``submit``).
-    def limit(self, side: int, price: float, qty: int, owner: int = 0) -> int:
-        """A limit order at ``price`` (a grid point): trades while it crosses, the rest rests."""
-        try:
-            r = self._ep[0](self._mem, side, price, qty, owner)
-        except TypeError:
-            raise _not_numbers("limit", side=side, price=price, qty=qty, owner=owner) from None
-        if r <= _GROW_IDS:
-            return self.submit(LIMIT, side, price, qty, owner)
-        return r
+    # limit / market / cancel: from the base class, ``_bookcall.BookCore`` (C) or
+    # ``_PyBookCore`` (Python); both call the kernels below and hand a ``_GROW_*`` code
+    # to ``_submit_grow``.
+    def _bind(self) -> None:
+        if isinstance(self, _PyBookCore):
+            self._ep = _entries()
+        else:
+            _bind_c_kernels()
 
-    def market(self, side: int, qty: int, owner: int = 0) -> int:
-        """A market order: trades at any price; an unfilled remainder is cancelled."""
-        try:
-            r = self._ep[1](self._mem, side, qty, owner)
-        except TypeError:
-            raise _not_numbers("market", side=side, qty=qty, owner=owner) from None
-        if r <= _GROW_IDS:
-            return self.submit(MARKET, side, np.nan, qty, owner)
-        return r
-
-    def cancel(self, order_id: int, owner: int = 0) -> int:
-        """Cancel the resting order ``order_id``; ``filled`` is then the quantity removed."""
-        try:
-            r = self._ep[2](self._mem, order_id)
-        except TypeError:
-            raise _not_numbers("cancel", order_id=order_id) from None
-        if r <= _GROW_IDS:
-            return self.submit(CANCEL, BUY, np.nan, 0, owner, order_id)
-        return r
+    def _submit_grow(self, kind, side, price, qty, owner, target) -> int:
+        """Enlarge the state until the order fits, then submit it (after a ``_GROW_*`` code;
+        the arguments were accepted as real numbers by the per-order method)."""
+        args = (float(side), float(price), float(qty), float(owner), float(target))
+        while True:
+            r = submit(self._mem, int(kind), *args)
+            if r > _GROW_IDS:
+                return r
+            self._grow(r)
 
     def cancel_all(self) -> None:
         """Remove every resting order."""
@@ -909,6 +987,18 @@ class OrderBook:
             else:
                 self._grow(code)
         return Replay(self._trades(tr, ntr), status, filled, first, self)
+
+
+class OrderBook(_BookAPI, _CORE):
+    __doc__ = _BookAPI.__doc__
+    __slots__ = ("price_min", "tick", "n_ticks")
+
+
+class PurePythonOrderBook(_BookAPI, _PyBookCore):
+    """:class:`OrderBook` with its per-order methods in Python: what ``OrderBook`` is when
+    the C accelerator is not built.  Same kernels and results (tests and benchmarks)."""
+
+    __slots__ = ("price_min", "tick", "n_ticks")
 
 
 def replay(
