@@ -131,61 +131,51 @@ parse_args(const char *method, const char *const *names, int nreq, int nopt,
     return 1;
 }
 
+/* The kernel's answer ``r`` as a Python int; a ``_GROW_*`` code goes to ``_submit_grow``. */
 static PyObject *
-grow_and_submit(BookCore *self, int64_t kind, double side, double price, double qty,
-                double owner, double target)
+finish(BookCore *self, int64_t r, int64_t kind, double side, double price, double qty,
+       double owner, double target)
 {
-    return PyObject_CallMethod((PyObject *)self, "_submit_grow", "Lddddd", (long long)kind,
-                               side, price, qty, owner, target);
+    if (r <= k_grow_max)
+        return PyObject_CallMethod((PyObject *)self, "_submit_grow", "Lddddd", (long long)kind,
+                                   side, price, qty, owner, target);
+    return PyLong_FromLongLong((long long)r);
 }
 
 static const char *const limit_names[] = {"side", "price", "qty", "owner"};
 static const char *const market_names[] = {"side", "qty", "owner"};
 static const char *const cancel_names[] = {"order_id", "owner"};
 
+/* Parse into ``a`` and check that the kernels and the state are set. */
+#define PARSE(method, names, nreq, nopt)                                                       \
+    double a[4];                                                                               \
+    PyObject *objs[4];                                                                         \
+    if (!parse_args(method, names, nreq, nopt, args, nargs, kwnames, a, objs) ||              \
+        !kernels_ready() || !need_mem(self))                                                   \
+        return NULL
+
 static PyObject *
 BookCore_limit(BookCore *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    double a[4];
-    PyObject *objs[4];
-    if (!parse_args("limit", limit_names, 3, 1, args, nargs, kwnames, a, objs))
-        return NULL;
-    if (!kernels_ready() || !need_mem(self))
-        return NULL;
+    PARSE("limit", limit_names, 3, 1);
     int64_t r = k_limit(self->data, a[0], a[1], a[2], a[3]);
-    if (r <= k_grow_max)
-        return grow_and_submit(self, k_limit_kind, a[0], a[1], a[2], a[3], -1.0);
-    return PyLong_FromLongLong((long long)r);
+    return finish(self, r, k_limit_kind, a[0], a[1], a[2], a[3], -1.0);
 }
 
 static PyObject *
 BookCore_market(BookCore *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    double a[3];
-    PyObject *objs[3];
-    if (!parse_args("market", market_names, 2, 1, args, nargs, kwnames, a, objs))
-        return NULL;
-    if (!kernels_ready() || !need_mem(self))
-        return NULL;
+    PARSE("market", market_names, 2, 1);
     int64_t r = k_market(self->data, a[0], a[1], a[2]);
-    if (r <= k_grow_max)
-        return grow_and_submit(self, k_market_kind, a[0], Py_NAN, a[1], a[2], -1.0);
-    return PyLong_FromLongLong((long long)r);
+    return finish(self, r, k_market_kind, a[0], Py_NAN, a[1], a[2], -1.0);
 }
 
 static PyObject *
 BookCore_cancel(BookCore *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    double a[2];
-    PyObject *objs[2];
-    if (!parse_args("cancel", cancel_names, 1, 1, args, nargs, kwnames, a, objs))
-        return NULL;
-    if (!kernels_ready() || !need_mem(self))
-        return NULL;
+    PARSE("cancel", cancel_names, 1, 1);
     int64_t r = k_cancel(self->data, a[0]);
-    if (r <= k_grow_max)
-        return grow_and_submit(self, k_cancel_kind, (double)k_buy, Py_NAN, 0.0, a[1], a[0]);
-    return PyLong_FromLongLong((long long)r);
+    return finish(self, r, k_cancel_kind, (double)k_buy, Py_NAN, 0.0, a[1], a[0]);
 }
 
 static PyObject *
@@ -303,9 +293,12 @@ static PyMethodDef module_methods[] = {
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef moduledef = {
-    PyModuleDef_HEAD_INIT, "_bookcall",
-    "Per-order calls into the order book kernels (optional C accelerator).", -1,
-    module_methods};
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_bookcall",
+    .m_doc = "Per-order calls into the order book kernels (optional C accelerator).",
+    .m_size = -1,
+    .m_methods = module_methods,
+};
 
 PyMODINIT_FUNC
 PyInit__bookcall(void)
