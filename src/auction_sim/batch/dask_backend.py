@@ -25,6 +25,7 @@ import sys
 import threading
 from collections.abc import Iterable, Iterator
 
+from .backends import _quick_exit
 from .tasks import Task, TaskResult, run_task
 
 try:
@@ -98,9 +99,7 @@ def _exit_if_closed() -> None:
     # The last of multiprocessing's exit finalizers in the worker process (after the
     # worker has closed and its queues are flushed): skip the interpreter's teardown.
     if _CLOSED_GRACEFULLY:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
+        _quick_exit()
 
 
 class QuickExit(WorkerPlugin):

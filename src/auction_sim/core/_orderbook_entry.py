@@ -17,7 +17,7 @@ from .orderbook import (
     _H_IDCAP,
     _H_LEN,
     _H_NT,
-    _SLOT,
+    _layout_size,
     submit_cancel,
     submit_limit,
     submit_market,
@@ -31,8 +31,7 @@ _F = types.float64
 def _book(ptr):
     """The state array at ``ptr``: shape ``(n,)`` with ``n`` from its header."""
     h = carray(ptr, (_H_LEN,))
-    n = _H_LEN + 6 * h[_H_NT] + _SLOT * h[_H_CAP] + h[_H_IDCAP] + 6 * h[_H_FCAP]
-    return carray(ptr, (n,))
+    return carray(ptr, (_layout_size(h[_H_NT], h[_H_CAP], h[_H_IDCAP], h[_H_FCAP]),))
 
 
 @cfunc(types.int64(_P, _F, _F, _F, _F), cache=True)

@@ -167,7 +167,9 @@ _GRID_TOL = 1e-9
 _INT_MAX = 2**62  # quantities and owners must be below this (exact in float64 and int64)
 
 
-def _layout_size(n_ticks: int, cap: int, idcap: int, fcap: int) -> int:
+@njit(cache=True, inline="always")
+def _layout_size(n_ticks, cap, idcap, fcap):
+    """Length of the state array (int64 words); also used by the C entry points' cfuncs."""
     return _H_LEN + 6 * n_ticks + _SLOT * cap + idcap + 6 * fcap
 
 
@@ -822,12 +824,8 @@ class _BookAPI:
     def _submit_grow(self, kind, side, price, qty, owner, target) -> int:
         """Enlarge the state until the order fits, then submit it (after a ``_GROW_*`` code;
         the arguments were accepted as real numbers by the per-order method)."""
-        args = (float(side), float(price), float(qty), float(owner), float(target))
-        while True:
-            r = submit(self._mem, int(kind), *args)
-            if r > _GROW_IDS:
-                return r
-            self._grow(r)
+        return self.submit(int(kind), float(side), float(price), float(qty), float(owner),
+                           float(target))  # fmt: skip
 
     def cancel_all(self) -> None:
         """Remove every resting order."""
