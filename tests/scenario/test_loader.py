@@ -144,6 +144,8 @@ BAD = [
     ('kind = "auction"\nreplications = 0\n', [], "replications", [">= 1"]),
     ('kind = "auctoin"\n', [], "kind", ["did you mean 'auction'"]),
     ('name = "x"\n', [], "kind", ["found nothing"]),
+    ('kindd = "auction"\n', [], "kindd", ["unknown key", "did you mean 'kind'"]),
+    ('Kind = "auction"\nseed = 3\n', [], "Kind", ["unknown key", "did you mean 'kind'"]),
     (
         'kind = "auction"\n[sweep]\n"auction.biders" = [1, 2]\n',
         [],

@@ -370,6 +370,13 @@ def scenario_from_dict(raw: dict, source: str = "<dict>") -> Scenario:
         raise ScenarioError(file, None, "expected a TOML scenario, found an empty document")
     kind = raw.get("kind")
     if kind is None:
+        # A misspelt ``kind`` is an unknown top-level key: name it, with its did-you-mean.
+        top = list(ScenarioBase.model_fields)
+        for key in raw:
+            if key not in top and not isinstance(raw[key], dict):
+                hint = _nearest(key, top)
+                if hint.endswith("'kind'?"):
+                    raise ScenarioError(file, key, f"unknown key{hint}")
         raise ScenarioError(file, "kind", f"expected one of {', '.join(KINDS)}, found nothing")
     if not isinstance(kind, str):
         raise ScenarioError(file, "kind", f"expected a string, found {_found(kind)}")
