@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="auction-sim",
         description="Simulate auctions and price discovery in technology-transfer markets.",
     )
+    from . import __version__
+
+    p.add_argument("--version", action="version", version=f"auction-sim {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     r = sub.add_parser("run", help="run a scenario (grid x replications) and summarise it")
@@ -163,8 +166,22 @@ def _run(args, out: Console, err: Console) -> int:
     from .batch import RunInterrupted, StoreMismatch, execute
 
     scenario = _load(args, err)
+    if args.out is not None:
+        from pathlib import Path
+
+        if Path(args.out).exists() and not Path(args.out).is_dir():
+            raise ScenarioError("--out", None, f"{args.out} is a file; expected a folder")
     if args.backend != "dask" and args.scheduler:
         raise ScenarioError("--scheduler", None, "needs --backend dask")
+    if args.backend == "dask":
+        import importlib.util
+
+        if importlib.util.find_spec("distributed") is None:
+            raise ScenarioError(
+                "--backend",
+                None,
+                "the dask backend needs dask.distributed: pip install 'auction_sim[dask]'",
+            )
     if args.scheduler:
         from .batch.dask_backend import check_address
 
@@ -256,6 +273,14 @@ def _report(args, out: Console, err: Console) -> int:
     from pathlib import Path
 
     d = Path(args.directory)
+    if not d.is_dir():
+        what = "is a file, not a folder" if d.exists() else "does not exist"
+        err.print(
+            f"auction-sim: {d}: {what} (expected a folder written by `auction-sim run --out {d}`)",
+            markup=False,
+            highlight=False,
+        )
+        return 2
     if not (d / "runs.parquet").is_file() or not (d / "scenario.toml").is_file():
         hint = (
             "; the run did not finish: run the same command again to complete it"

@@ -183,12 +183,16 @@ def _found(value: Any) -> str:
     return f"{value!r} ({type(value).__name__})"
 
 
-def _nearest(word: str, candidates: typing.Iterable[str]) -> str:
+def _nearest(word: str, candidates: typing.Iterable[str], listing: str | None = "keys") -> str:
+    """``; did you mean 'x'?`` for a close candidate; else ``; valid <listing>: ...``.
+
+    ``listing=None`` where the message lists the candidates already (enumerated values).
+    """
     cands = list(candidates)
     close = difflib.get_close_matches(str(word), cands, n=1, cutoff=0.5)
     if close:
         return f"; did you mean '{close[0]}'?"
-    return f"; valid keys: {', '.join(cands)}" if cands else ""
+    return f"; valid {listing}: {', '.join(cands)}" if cands and listing else ""
 
 
 def _target(annotation: Any) -> tuple[str, Any]:
@@ -275,11 +279,11 @@ def _translate(err: dict, root: type[BaseModel]) -> tuple[str, str]:
     if typ == "literal_error":
         exp = ctx.get("expected", "")
         options = [o.strip().strip("'") for o in exp.replace(" or ", ",").split(",") if o.strip()]
-        return key, f"expected one of {exp}, found {_found(value)}{_nearest(value, options)}"
+        return key, f"expected one of {exp}, found {_found(value)}{_nearest(value, options, None)}"
     if typ == "union_tag_invalid":
         tags = [t.strip().strip("'") for t in str(ctx.get("expected_tags", "")).split(",")]
         msg = f"expected dist to be one of {', '.join(tags)}, found {ctx.get('tag')!r}"
-        return f"{key}.dist", msg + _nearest(ctx.get("tag"), tags)
+        return f"{key}.dist", msg + _nearest(ctx.get("tag"), tags, None)
     if typ == "union_tag_not_found":
         return key, "expected a distribution table with a 'dist' key, found no 'dist'"
     if typ == "value_error":
@@ -319,7 +323,9 @@ def _check_sweep_path(schema: type[BaseModel], path: str, file: str) -> None:
         if isinstance(cls, dict):  # inside a distribution table: any member's field
             names = sorted({n for m in cls.values() for n in _field_names(m)})
             if p not in names:
-                raise ScenarioError(file, key, f"unknown parameter path{_nearest(p, names)}")
+                raise ScenarioError(
+                    file, key, f"unknown parameter path{_nearest(p, names, 'paths')}"
+                )
             cls = None
             continue
         if cls is None:
@@ -392,7 +398,7 @@ def scenario_from_dict(raw: dict, source: str = "<dict>") -> Scenario:
             file,
             "kind",
             f"expected one of {', '.join(KINDS)}, found {kind!r}"
-            f"{_nearest(kind, list(KINDS) + list(PLANNED_KINDS))}",
+            f"{_nearest(kind, list(KINDS) + list(PLANNED_KINDS), None)}",
         )
     schema = schema_for(kind)
     sweep = raw.pop("sweep", {})
