@@ -1,9 +1,10 @@
 """Arrivals of achievements: a Poisson process by field, with holders, dates and values.
 
 Everything about an achievement that chance decides is drawn here, up front, into
-arrays of shape ``(n_achievements,)`` sorted by registration time.  The latent log
-value is ``theta = value_mean_log + field_effect[field] + readiness_slope * (trl - 5)
-+ holder_effect[holder] + u`` with ``u ~ N(0, value_sd**2)`` (DESIGN §6).
+arrays of shape ``(n_achievements,)`` sorted by registration time: the holders,
+fields, readiness levels and latent log values by the one generator
+:func:`auction_sim.achievements.draw_achievements` (its taxonomy and value model), the
+project ends, IP grant and registration days by this module's clock.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..scenario.market import HOLDER_TYPES, PUBLIC_HOLDERS, MarketScenario
+from ..achievements import PUBLIC_HOLDERS, AchievementModel, feature_codes
+from ..achievements import draw_achievements as draw_population
+from ..scenario.market import MarketScenario
 
-__all__ = ["Achievements", "draw_achievements", "features", "N_READINESS"]
-
-N_READINESS = 9
+__all__ = ["Achievements", "draw_achievements", "features"]
 
 
 class Achievements(NamedTuple):
@@ -35,6 +36,27 @@ class Achievements(NamedTuple):
     field_effect: np.ndarray  # float64, shape (fields,), the per-field effects of this run
 
 
+class _Clock(NamedTuple):
+    """Project ends in ``[0, horizon)`` (Poisson), IP grants before them, registrations."""
+
+    horizon: float
+    rate: float  # project ends per day
+    grant_lag_days: float
+    public_days: float  # publicly funded results register within this many days
+    private_days: float  # the others within this many
+
+    def arrivals(self, rng: np.random.Generator) -> np.ndarray:
+        n = int(rng.poisson(self.rate * self.horizon))
+        return np.sort(rng.uniform(0.0, self.horizon, n))
+
+    def dates(self, rng, end, funded):
+        n = end.size
+        grant = end - rng.uniform(0.0, 1.0, n) * self.grant_lag_days
+        delay_max = np.where(funded, self.public_days, self.private_days)
+        registered = end + rng.uniform(0.0, 1.0, n) * delay_max
+        return grant, registered
+
+
 def draw_achievements(scenario: MarketScenario, rng: np.random.Generator) -> Achievements:
     """Draw every achievement whose project ends in ``[0, horizon_days)``.
 
@@ -46,53 +68,34 @@ def draw_achievements(scenario: MarketScenario, rng: np.random.Generator) -> Ach
     """
     m, a, p = scenario.market, scenario.achievements, scenario.policy
     horizon = float(m.horizon_days)
-    field_effect = rng.normal(0.0, a.field_effect_sd, m.fields) if a.field_effect_sd else None
-    if field_effect is None:
-        field_effect = np.zeros(m.fields)
-    n = int(rng.poisson(m.achievement_rate * horizon))
-    end = np.sort(rng.uniform(0.0, horizon, n))
-    field = rng.integers(0, m.fields, n)
-    mix = np.asarray(a.holder_mix, dtype=np.float64)
-    holder = rng.choice(len(HOLDER_TYPES), size=n, p=mix / mix.sum())
-    funded = rng.random(n) < np.asarray(a.public_funded)[holder]
-    readiness = rng.integers(a.readiness_low, a.readiness_high + 1, n)
-    grant = end - rng.uniform(0.0, 1.0, n) * a.grant_lag_days
-    delay_max = np.where(funded, p.registration_days, a.private_registration_days)
-    registered = end + rng.uniform(0.0, 1.0, n) * delay_max
-    u = rng.normal(0.0, a.value_sd, n)
-    theta = (
-        a.value_mean_log
-        + field_effect[field]
-        + a.readiness_slope * (readiness - 5)
-        + np.asarray(a.holder_effects)[holder]
-        + u
-    )
+    clock = _Clock(horizon, m.achievement_rate, a.grant_lag_days, p.registration_days,
+                   a.private_registration_days)  # fmt: skip
+    d = draw_population(rng, AchievementModel.from_section(a), m.fields, clock=clock)
+    grant, registered = d.dates
     keep = registered < horizon
     order = np.argsort(registered[keep], kind="stable")
-    pub = np.asarray(PUBLIC_HOLDERS)[holder]
+    pub = np.asarray(PUBLIC_HOLDERS)[d.holder]
 
     def take(x):
         return np.ascontiguousarray(x[keep][order])
 
     return Achievements(
-        field=take(field),
-        holder=take(holder),
+        field=take(d.field),
+        holder=take(d.holder),
         public_holder=take(pub),
-        public_funded=take(funded),
-        readiness=take(readiness),
-        project_end=take(end),
+        public_funded=take(d.public_funded),
+        readiness=take(d.readiness),
+        project_end=take(d.arrival),
         grant=take(grant),
         registered=take(registered),
-        theta=take(theta),
-        value=np.exp(take(theta)),
-        field_effect=field_effect,
+        theta=take(d.theta),
+        value=np.exp(take(d.theta)),
+        field_effect=d.field_effect,
     )
 
 
 def features(ach: Achievements, idx: np.ndarray) -> np.ndarray:
-    """Categorical features of the comparable-deal prior, int64 of shape ``(len(idx), 3)``.
-
-    Columns: field, readiness level - 1 (levels 1..9 -> 0..8), holder type.
-    """
+    """Categorical features of the comparable-deal prior of the items ``idx``
+    (:func:`auction_sim.achievements.feature_codes`)."""
     idx = np.asarray(idx, dtype=np.int64)
-    return np.stack([ach.field[idx], ach.readiness[idx] - 1, ach.holder[idx]], axis=1)
+    return feature_codes(ach.field[idx], ach.readiness[idx], ach.holder[idx])

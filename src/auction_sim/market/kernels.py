@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..achievements import feature_levels
 from ..core import pricing as core_pricing
 from ..core import timed
 from ..pricing import comparables, rules
@@ -232,13 +233,6 @@ def price_rules(
     else:
         reserve = rules.myerson_reserve(mean, var, 0.0, buyer_sd_log)
     return listing, reserve
-
-
-def feature_levels(n_fields: int) -> tuple[int, int, int]:
-    from ..scenario.market import HOLDER_TYPES
-    from .arrivals import N_READINESS
-
-    return (n_fields, N_READINESS, len(HOLDER_TYPES))
 
 
 MIN_DEALS = 20

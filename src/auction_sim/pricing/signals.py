@@ -3,11 +3,10 @@
 Everything is drawn up front from explicit generators (named streams of the task's seed
 tree); nothing here estimates anything.
 
-* **Achievements** have a field (``0 .. n_fields-1``, uniform), a technology readiness
-  level (TRL ``1 .. 9``), a holder type (:data:`HOLDER_TYPES`) and a latent log value
-  ``theta = x . beta + u``, ``u ~ N(0, prior_sd^2)``.  ``x . beta`` is a field effect
-  (``N(0, FIELD_EFFECT_SD^2)``, drawn per population), ``TRL_SLOPE * (trl - 5)`` and a
-  holder effect (:data:`HOLDER_EFFECT`).
+* **Achievements** have a field, a technology readiness level (TRL ``1 .. 9``), a holder
+  type and a latent log value ``theta = x . beta + u``, ``u ~ N(0, prior_sd^2)``: the
+  market's generator and taxonomy (:func:`auction_sim.achievements.draw_achievements`)
+  with its default model and ``value_sd = prior_sd``.
 * **Reviewers** belong to a field (``j mod n_fields``: balanced), have a bias
   ``b_j ~ N(0, bias_sd^2)`` and a personal noise sd ``noise_sd * exp(spread * z_j -
   spread^2 / 2)``; on an achievement of their own field their noise sd is multiplied by
@@ -28,11 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from .. import achievements as ach
+
 __all__ = [
-    "HOLDER_TYPES",
-    "HOLDER_EFFECT",
-    "TRL_SLOPE",
-    "FIELD_EFFECT_SD",
     "Achievements",
     "ReviewerPool",
     "Panels",
@@ -45,12 +42,6 @@ __all__ = [
     "feature_codes",
 ]
 
-HOLDER_TYPES = ("university", "institute", "hospital", "state_enterprise")
-HOLDER_EFFECT = np.array([0.0, 0.1, -0.1, 0.2])  # log value effect of each holder type
-TRL_SLOPE = 0.15  # log value per technology readiness level
-FIELD_EFFECT_SD = 0.5  # sd of the field effects on log value
-N_TRL = 9
-
 
 @dataclass(frozen=True)
 class Achievements:
@@ -58,7 +49,7 @@ class Achievements:
 
     field: np.ndarray  # int64 in [0, n_fields)
     trl: np.ndarray  # int64 in [1, 9]
-    holder: np.ndarray  # int64 index into HOLDER_TYPES
+    holder: np.ndarray  # int64 index into auction_sim.achievements.HOLDER_TYPES
     prior_mean: np.ndarray  # float64, x . beta (true)
     theta: np.ndarray  # float64, latent log value
     n_fields: int
@@ -100,21 +91,19 @@ class Quotes:
 def draw_achievements(
     rng: np.random.Generator, n: int, n_fields: int, prior_sd: float
 ) -> Achievements:
-    """Draw features and latent log values of ``n`` achievements."""
-    field_effect = rng.normal(0.0, FIELD_EFFECT_SD, n_fields)
-    field = rng.integers(0, n_fields, n)
-    trl = rng.integers(1, N_TRL + 1, n)
-    holder = rng.integers(0, len(HOLDER_TYPES), n)
-    prior_mean = field_effect[field] + TRL_SLOPE * (trl - 5) + HOLDER_EFFECT[holder]
-    theta = prior_mean + rng.normal(0.0, prior_sd, n)
-    return Achievements(field, trl, holder, prior_mean, theta, n_fields, float(prior_sd))
+    """Draw features and latent log values of ``n`` achievements
+    (:func:`auction_sim.achievements.draw_achievements`, default model, ``value_sd =
+    prior_sd``)."""
+    model = ach.AchievementModel(value_sd=float(prior_sd))
+    d = ach.draw_achievements(rng, model, n_fields, n=n)
+    return Achievements(d.field, d.readiness, d.holder, d.prior_mean, d.theta, n_fields,
+                        float(prior_sd))  # fmt: skip
 
 
 def feature_codes(a: Achievements) -> tuple[np.ndarray, tuple[int, int, int]]:
-    """Categorical prior features ``(n, 3)``: field, TRL - 1, holder type; and their level
-    counts.  The true ``x . beta`` is additive in these levels."""
-    codes = np.stack([a.field, a.trl - 1, a.holder], axis=1)
-    return codes, (a.n_fields, N_TRL, len(HOLDER_TYPES))
+    """Categorical prior features ``(n, 3)`` (:func:`auction_sim.achievements.feature_codes`)
+    and their level counts."""
+    return ach.feature_codes(a.field, a.trl, a.holder), ach.feature_levels(a.n_fields)
 
 
 def draw_reviewers(

@@ -13,12 +13,14 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from ..achievements import HOLDER_EFFECTS, HOLDER_MIX, HOLDER_TYPES, PUBLIC_FUNDED, PUBLIC_HOLDERS
 from ..values import Distribution, LogNormal
 from .base import ScenarioBase, Section
 from .errors import FieldError
 
 __all__ = [
     "HOLDER_TYPES",
+    "PUBLIC_HOLDERS",
     "MarketSection",
     "AchievementsSection",
     "BuyersSection",
@@ -28,11 +30,10 @@ __all__ = [
     "MarketScenario",
 ]
 
-HOLDER_TYPES = ("university", "institute", "hospital", "state_owned", "enterprise")
-"""Holder types, in the order of every per-holder list below."""
-
-PUBLIC_HOLDERS = (True, True, True, True, False)
-"""Which holder types are public holders (subject to the liability markup)."""
+_TAXONOMY = ", ".join(
+    f"{h} ({'public' if pub else 'private'})"
+    for h, pub in zip(HOLDER_TYPES, PUBLIC_HOLDERS, strict=True)
+)  # the holder types of auction_sim.achievements, in the order of every per-holder list
 
 
 def _share() -> dict:
@@ -64,21 +65,21 @@ class AchievementsSection(Section):
         0.15, description="log-value effect of one readiness level (centred at level 5)"
     )
     holder_mix: list[float] = Field(
-        default_factory=lambda: [0.35, 0.25, 0.10, 0.10, 0.20],
-        min_length=5,
-        max_length=5,
-        description="shares of university, institute, hospital, state_owned, enterprise",
+        default_factory=lambda: list(HOLDER_MIX),
+        min_length=len(HOLDER_TYPES),
+        max_length=len(HOLDER_TYPES),
+        description=f"shares of the holder types {_TAXONOMY}",
     )
     holder_effects: list[float] = Field(
-        default_factory=lambda: [0.0, 0.1, 0.0, 0.2, 0.3],
-        min_length=5,
-        max_length=5,
+        default_factory=lambda: list(HOLDER_EFFECTS),
+        min_length=len(HOLDER_TYPES),
+        max_length=len(HOLDER_TYPES),
         description="log-value effect of each holder type (same order as holder_mix)",
     )
     public_funded: list[float] = Field(
-        default_factory=lambda: [0.9, 0.9, 0.8, 0.6, 0.1],
-        min_length=5,
-        max_length=5,
+        default_factory=lambda: list(PUBLIC_FUNDED),
+        min_length=len(HOLDER_TYPES),
+        max_length=len(HOLDER_TYPES),
         description="probability that a result of each holder type was publicly funded",
     )
     value_sd: float = Field(0.6, ge=0, description="sd of the idiosyncratic log value u")
