@@ -17,7 +17,7 @@ import numpy as np
 from market_small import scenario, seed
 
 from auction_sim.market import buyers as B
-from auction_sim.market import kernels
+from auction_sim.market import trades
 from auction_sim.market.catalog import Catalog
 from auction_sim.market.choice import LISTING
 from auction_sim.market.sim import MarketSim
@@ -257,7 +257,7 @@ class _SequentialCheck(MarketSim):
         for i, price, start in zip(b.items, b.prices, b.starts, strict=True):
             rows = B.offers_of(i, self.ist, self.ent_i, self.ent_f, self.willingness)
             firm = rows[:, 0].astype(np.int64)
-            w, p = kernels.listing_period(price, np.minimum(rows[:, 1], budget[firm]),
+            w, p = trades.listing_period(price, np.minimum(rows[:, 1], budget[firm]),
                                           rows[:, 2] - start, mech.multi_intent,
                                           mech.listing_days)  # fmt: skip
             ok = w >= 0 and p <= budget[firm[w]]

@@ -2,7 +2,8 @@
 
 Modules: ``arrivals`` (achievements), ``catalog`` (what firms find), ``buyers``
 (firms and their visits), ``choice`` (mechanism choice), ``policy`` (levers),
-``kernels`` (adapters to the core kernels), ``ledger`` (contracts and checks),
+``pricing`` (the platform's pricer and price rules), ``trades`` (auctions, listings and
+negotiations: adapters to the core kernels), ``ledger`` (contracts and checks),
 ``sim`` (the environment and its processes).
 """
 

@@ -45,12 +45,13 @@ from ..pricing import signals
 from ..rng import stream
 from ..scenario.market import MarketScenario
 from . import buyers as B
-from . import kernels, policy
+from . import policy, trades
 from .arrivals import draw_achievements, features
 from .buyers import SNIPER, close_item, draw_firms, gather_offers, seen_values, visit_batch
 from .catalog import Catalog
 from .choice import AUCTION, FREE, LISTING, NEGOTIATION, choose
 from .ledger import MONTH_DAYS, Ledger
+from .pricing import Pricer, price_rules
 
 __all__ = ["MarketSim", "MarketRun", "simulate"]
 
@@ -117,7 +118,7 @@ class MarketSim:
             self.rev_reviewer = np.zeros(0, np.int64)
             self.rev_score = np.zeros(0)
             self.rev_same = np.zeros(0, bool)
-        self.pricer = kernels.Pricer(pr.reviewers, m.fields, pr.prior_sd**2, pr.ridge)
+        self.pricer = Pricer(pr.reviewers, m.fields, pr.prior_sd**2, pr.ridge)
         self.new_deals: list[int] = []  # paid deals not yet in the comparable-deal model
 
         # firm behaviour constants read by the visit kernel (buyers.visit_batch)
@@ -304,7 +305,7 @@ class MarketSim:
     def _price(self, idx: np.ndarray) -> None:
         pr = self.scenario.pricing
         mean, var = self.pricer.posterior(features(self.ach, idx), *self._evidence(idx))
-        listing, reserve = kernels.price_rules(
+        listing, reserve = price_rules(
             mean,
             var,
             pr.reserve_rule,
@@ -448,7 +449,7 @@ class MarketSim:
         lead = self.rng_snipes.random(firms.size) * mech.snipe_lead_days
         times = np.where(strat == SNIPER, mech.auction_days - lead, times)
         key = int(self.rng_snipes.integers(0, 2**63))
-        out = kernels.timed_auction(
+        out = trades.timed_auction(
             limits, times, strat, reserve, mech.increment * reserve, mech.auction_days,
             mech.soft_close, mech.soft_close_days, mech.reaction_days, key,
         )  # fmt: skip
@@ -501,7 +502,7 @@ class MarketSim:
         arrival = day - np.repeat(np.asarray(b.starts), counts)
         prices = np.asarray(b.prices)
         has = np.flatnonzero(counts > 0)
-        winner, pay = kernels.listing_periods(
+        winner, pay = trades.listing_periods(
             prices[has], np.concatenate((offsets[:1], offsets[1:][has])), limits, arrival,
             mech.multi_intent, mech.listing_days,
         )  # fmt: skip
@@ -512,7 +513,7 @@ class MarketSim:
             i, lo, hi = b.items[h], off[h], off[h + 1]
             if paid is not None and paid[firm[lo:hi]].any():
                 lim = np.minimum(wtp[lo:hi], budget[firm[lo:hi]])
-                w, p = kernels.listing_period(float(prices[h]), lim, arrival[lo:hi],
+                w, p = trades.listing_period(float(prices[h]), lim, arrival[lo:hi],
                                               mech.multi_intent, mech.listing_days)  # fmt: skip
                 w = lo + w if w >= 0 else -1
             if w < 0:
@@ -546,7 +547,7 @@ class MarketSim:
         mk = self._markup(i, False)
         holder_value = self.reserve[i] * mk
         buyer_value = min(self._seen(i, f)[0] * self.willingness, self.firms.budget[f])
-        out = kernels.negotiate(
+        out = trades.negotiate(
             buyer_value, holder_value, mech.buyer_open_share * buyer_value,
             self.list_price[i] * mk, mech.rounds, mech.first_mover,
             tactic_exponent(self.scenario.buyers.tactic, mech.boulware_e, mech.conceder_e),

@@ -1,0 +1,196 @@
+"""The market's trades: thin adapters from its SimPy processes to the core kernels.
+
+The market never implements a clearing rule itself: every price is set by a kernel of
+:mod:`auction_sim.core`, called per instance (one auction, one negotiation) or per batch
+(the listings that end together).  This module only shapes the market's Python data into
+the kernels' arrays.
+
+* timed auctions: :func:`auction_sim.core.timed.run_timed` (proxy, incremental and
+  sniping bidders; soft or hard close);
+* listing periods: :func:`auction_sim.core.listing.run_listings` (intents, then one
+  buyer at the price or competitive bidding);
+* negotiations: :func:`auction_sim.core.bargaining.alternating_offers`.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ..core import timed
+
+__all__ = [
+    "AuctionOutcome",
+    "timed_auction",
+    "listing_period",
+    "listing_periods",
+    "NegotiationOutcome",
+    "negotiate",
+]
+
+
+class AuctionOutcome(NamedTuple):
+    winner: int  # index into the bid arrays, -1 when unsold
+    price: float  # currency, 0 when unsold
+    end: float  # days from the opening to the close (a soft close may extend it)
+
+
+def timed_auction(
+    limits: np.ndarray,
+    times: np.ndarray,
+    strategy: np.ndarray,
+    reserve: float,
+    increment: float,
+    duration: float,
+    soft_close: bool,
+    window: float,
+    reaction: float,
+    key: int,
+) -> AuctionOutcome:
+    """Outcome of one timed online English auction.
+
+    Calls :func:`auction_sim.core.timed.run_timed` on a batch of one: proxy,
+    incremental and sniping bidders, reserve as opening price, bid increment, soft or
+    hard close.
+
+    Parameters
+    ----------
+    limits, times, strategy : ndarray, shape (n_bids,)
+        Each bidder's limit (currency), its arrival (proxy, incremental) or bid time
+        (sniper) in days since the opening, and its ``core.timed`` strategy code.
+    key : int
+        Seed of the incremental bidders' reaction delays.
+
+    Returns
+    -------
+    AuctionOutcome
+        ``end`` is the closing day counted from the opening.
+    """
+    if limits.size == 0:
+        return AuctionOutcome(-1, 0.0, duration)
+    res = timed.run_timed(
+        limits[None, :], strategy[None, :], times[None, :], reserve=reserve,
+        increment=increment, duration=duration, window=window, soft_close=soft_close,
+        reaction=reaction, key=key, parallel=False,
+    )  # fmt: skip
+    w = int(res.winner[0])
+    return AuctionOutcome(w, float(res.price[0]) if w >= 0 else 0.0, float(res.end[0]))
+
+
+def listing_period(
+    price: float, limits: np.ndarray, arrival: np.ndarray, multi_intent: str, period_days: float
+) -> tuple[int, float]:
+    """Outcome of one listing period from the firms that found the listing.
+
+    Calls :func:`auction_sim.core.listing.run_listings` on one listing of one period:
+    firms whose limit reaches ``price`` register intents; one intent buys at the
+    price, two or more bid competitively (``multi_intent = "auction"``) or the first
+    buys (``"first_come"``).
+
+    Parameters
+    ----------
+    limits, arrival : ndarray, shape (n_buyers,)
+        What each firm will pay (currency) and its arrival (days since the period began),
+        in arrival order.
+
+    Returns
+    -------
+    (winner, price)
+        Index into ``limits`` of the buyer (-1 unsold) and the price paid (currency).
+    """
+    from ..core import listing
+
+    if limits.size == 0:
+        return -1, 0.0
+    rule = listing.AUCTION if multi_intent == "auction" else listing.FIRST_COME
+    res = listing.run_listings(
+        np.array([price]), np.ones(1), np.array([0, limits.size]), limits, arrival, rule,
+        period_days, parallel=False,
+    )  # fmt: skip
+    if res.period[0] < 0:
+        return -1, 0.0
+    # the kernel reports the winner's value; the winner is the earliest buyer with that
+    # value (the kernel gives ties to the earlier arrival, and so does first come)
+    winner = int(np.flatnonzero(limits == res.winner_value[0])[0])
+    return winner, float(res.price[0])
+
+
+def listing_periods(
+    prices: np.ndarray,
+    offsets: np.ndarray,
+    limits: np.ndarray,
+    arrival: np.ndarray,
+    multi_intent: str,
+    period_days: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Outcomes of listing periods that close together, in one kernel call.
+
+    Calls :func:`auction_sim.core.listing.run_listings` on ``n`` listings of one period
+    each (the rule of :func:`listing_period`, per listing).
+
+    Parameters
+    ----------
+    prices : ndarray, shape (n,)
+        Listing prices (currency).
+    offsets : ndarray, shape (n + 1,)
+        CSR offsets of each listing's buyers into ``limits`` and ``arrival`` (every
+        listing has at least one buyer).
+    limits, arrival : ndarray, shape (n_buyers,)
+        What each firm will pay (currency) and its arrival (days since its period began),
+        in arrival order within each listing.
+
+    Returns
+    -------
+    (winner, price)
+        Per listing: the index into ``limits`` of the buyer (-1 unsold) and the price paid.
+    """
+    from ..core import listing
+
+    n = prices.shape[0]
+    winner = np.full(n, -1, np.int64)
+    if n == 0:
+        return winner, np.zeros(0)
+    rule = listing.AUCTION if multi_intent == "auction" else listing.FIRST_COME
+    res = listing.run_listings(prices, np.ones(1), offsets, limits, arrival, rule, period_days,
+                               parallel=False)  # fmt: skip
+    pay = np.where(res.period >= 0, res.price, 0.0)
+    # the winner is the earliest buyer with the winning value (see listing_period)
+    for k in np.flatnonzero(res.period >= 0).tolist():
+        lo = int(offsets[k])
+        winner[k] = lo + int(np.flatnonzero(limits[lo : offsets[k + 1]] == res.winner_value[k])[0])
+    return winner, pay
+
+
+class NegotiationOutcome(NamedTuple):
+    agreed: bool
+    price: float  # currency, 0 without agreement
+    rounds: int  # offers exchanged (the SimPy side waits rounds x response_days)
+
+
+def negotiate(
+    buyer_value: float,
+    holder_value: float,
+    buyer_open: float,
+    holder_open: float,
+    rounds: int,
+    first_mover: str,
+    e_buyer: float,
+    e_holder: float,
+) -> NegotiationOutcome:
+    """One alternating-offers negotiation under time-dependent tactics.
+
+    Calls :func:`auction_sim.core.bargaining.alternating_offers` on a batch of one:
+    reservation values, opening offers (currency), the deadline in rounds, who
+    proposes first and the concession exponents.
+    """
+    from ..core import bargaining
+
+    mover = bargaining.SELLER if first_mover == "seller" else bargaining.BUYER
+    res = bargaining.alternating_offers(
+        np.array([buyer_value]), np.array([holder_value]), buyer_open, holder_open,
+        rounds, mover, e_buyer, e_holder, parallel=False,
+    )  # fmt: skip
+    if res.agreed[0]:
+        return NegotiationOutcome(True, float(res.price[0]), int(res.round[0]) + 1)
+    return NegotiationOutcome(False, 0.0, rounds)
