@@ -17,6 +17,7 @@ TINY = {
     "double_auction": ["market.periods=2", "market.orders_per_period=100"],
     "pricing": ["pricing.achievements=400", "pricing.reviewers=60"],
     "market": ["market.horizon_days=45"],
+    "procurement": ["procurement.contracts=400"],
 }
 
 

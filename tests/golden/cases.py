@@ -20,6 +20,7 @@ SMALL: dict[str, list[str]] = {
     "double_auction": ["market.periods=2", "market.orders_per_period=200"],
     "pricing": ["pricing.achievements=1500", "pricing.reviewers=150"],
     "market": ["market.horizon_days=90"],
+    "procurement": ["procurement.contracts=2000"],
 }
 
 # Every file in scenarios/ is a case of its own (added by ``cases()``); these exercise the

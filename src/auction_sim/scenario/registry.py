@@ -26,6 +26,10 @@ KINDS: dict[str, tuple[str, str]] = {
         "auction_sim.experiments.bargaining",
     ),
     "listing": ("auction_sim.scenario.listing:ListingScenario", "auction_sim.experiments.listing"),
+    "procurement": (
+        "auction_sim.scenario.procurement:ProcurementScenario",
+        "auction_sim.experiments.procurement",
+    ),
 }
 
 PLANNED_KINDS: tuple[str, ...] = ()
