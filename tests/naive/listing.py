@@ -12,6 +12,7 @@ def run_listings(list_price, step, offsets, buyer_values, arrival, rule, period_
     best_value = np.zeros(n)
     intents = np.zeros(n, np.int64)
     bidding = np.zeros(n, bool)
+    winner = np.full(n, -1, np.int64)
     for i in range(n):
         seen = []
         for r in range(n_periods):
@@ -32,6 +33,7 @@ def run_listings(list_price, step, offsets, buyer_values, arrival, rule, period_
                 price[i], days[i] = max(second, p), (r + 1) * period_days
                 bidding[i] = len(intent) >= 2
             winner_value[i] = buyer_values[j]
+            winner[i] = j
             break
         best_value[i] = max(seen) if seen else 0.0
-    return period, price, days, winner_value, best_value, intents, bidding
+    return period, price, days, winner_value, best_value, intents, bidding, winner

@@ -28,7 +28,10 @@ Outputs, shape ``(n_listings,)``: ``period`` (int64, period of sale, -1 withdraw
 all earlier periods whole; NaN unsold), ``winner_value`` (0 unsold), ``best_value``
 (highest value among the buyers who arrived while the item was listed, the sale
 period counted whole; 0 when none arrived), ``intents`` (intents in the sale period,
-0 unsold) and ``bidding`` (bool: the sale went to competitive bidding).
+0 unsold), ``bidding`` (bool: the sale went to competitive bidding) and ``winner`` (the
+buyer's index into ``buyer_values``, -1 unsold).
+
+The relist rule is :func:`relist_steps`: ``step[r] = (1 - relist_discount) ** r``.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from numba import njit, prange
 
 from .clearing import SECOND_PRICE, clear_row
 
-__all__ = ["FIRST_COME", "AUCTION", "ListingResult", "run_listings"]
+__all__ = ["FIRST_COME", "AUCTION", "ListingResult", "relist_steps", "run_listings"]
 
 FIRST_COME = 0
 AUCTION = 1
@@ -58,15 +61,22 @@ class ListingResult(NamedTuple):
     best_value: np.ndarray  # float64, highest value among buyers who arrived while listed
     intents: np.ndarray  # int64, intents in the sale period, 0 when unsold
     bidding: np.ndarray  # bool, the sale went to competitive bidding
+    winner: np.ndarray  # int64, the buyer's index into buyer_values, -1 when unsold
+
+
+def relist_steps(relist_discount: float, n_periods: int) -> np.ndarray:
+    """Price factor of each listing period: ``(1 - relist_discount) ** r``, ``r = 0 ..
+    n_periods - 1`` (the first listing, then each relist)."""
+    return (1.0 - relist_discount) ** np.arange(n_periods, dtype=np.float64)
 
 
 @njit(cache=True, inline="always")
 def listing_row(
     i, list_price, step, offsets, buyer_values, arrival, rule, period_days,
-    sb, st, ow, op, oh, os_,
-    period, price, days, winner_value, best_value, intents, bidding,
+    sb, st, sj, ow, op, oh, os_,
+    period, price, days, winner_value, best_value, intents, bidding, winner,
 ):  # fmt: skip
-    """Listing ``i`` through its periods; ``sb, st, ow, op, oh, os_`` are scratch arrays."""
+    """Listing ``i`` through its periods; ``sb, st, sj, ow, op, oh, os_`` are scratch arrays."""
     n_periods = step.shape[0]
     best = 0.0
     seen = False
@@ -85,6 +95,7 @@ def listing_row(
             if v >= p:
                 sb[0, k] = v
                 st[0, k] = -arrival[j]
+                sj[k] = j
                 k += 1
                 if arrival[j] < first_t:
                     first_t = arrival[j]
@@ -97,6 +108,7 @@ def listing_row(
         if rule == FIRST_COME:
             price[i] = p
             winner_value[i] = buyer_values[first_j]
+            winner[i] = first_j
             days[i] = r * period_days + first_t
             bidding[i] = False
         else:
@@ -105,6 +117,7 @@ def listing_row(
             clear_row(sb, st, 0, p, SECOND_PRICE, ow, op, oh, os_)
             price[i] = op[0]
             winner_value[i] = sb[0, ow[0]]
+            winner[i] = sj[ow[0]]
             days[i] = (r + 1) * period_days
             bidding[i] = k >= 2
         return
@@ -113,15 +126,17 @@ def listing_row(
     best_value[i] = best
     price[i] = 0.0
     winner_value[i] = 0.0
+    winner[i] = -1
     days[i] = np.nan
     bidding[i] = False
 
 
 @njit(cache=True)
 def _block(lo, hi, width, list_price, step, offsets, buyer_values, arrival, rule, period_days,
-           period, price, days, winner_value, best_value, intents, bidding):  # fmt: skip
+           period, price, days, winner_value, best_value, intents, bidding, winner):  # fmt: skip
     sb = np.empty((1, width))
     st = np.empty((1, width))
+    sj = np.empty(width, np.int64)
     ow = np.empty(1, np.int64)
     op = np.empty(1)
     oh = np.empty(1)
@@ -129,22 +144,24 @@ def _block(lo, hi, width, list_price, step, offsets, buyer_values, arrival, rule
     for i in range(lo, hi):
         listing_row(
             i, list_price, step, offsets, buyer_values, arrival, rule, period_days,
-            sb, st, ow, op, oh, os_,
-            period, price, days, winner_value, best_value, intents, bidding,
+            sb, st, sj, ow, op, oh, os_,
+            period, price, days, winner_value, best_value, intents, bidding, winner,
         )  # fmt: skip
 
 
 @njit(cache=True)
 def _run_serial(width, list_price, step, offsets, buyer_values, arrival, rule, period_days,
-                period, price, days, winner_value, best_value, intents, bidding):  # fmt: skip
+                period, price, days, winner_value, best_value, intents, bidding,
+                winner):  # fmt: skip
     _block(0, list_price.shape[0], width, list_price, step, offsets, buyer_values, arrival,
            rule, period_days, period, price, days, winner_value, best_value, intents,
-           bidding)  # fmt: skip
+           bidding, winner)  # fmt: skip
 
 
 @njit(cache=True, parallel=True)
 def _run_parallel(width, list_price, step, offsets, buyer_values, arrival, rule, period_days,
-                  period, price, days, winner_value, best_value, intents, bidding):  # fmt: skip
+                  period, price, days, winner_value, best_value, intents, bidding,
+                  winner):  # fmt: skip
     n = list_price.shape[0]
     n_blocks = min(n, 256)
     for blk in prange(n_blocks):
@@ -152,7 +169,7 @@ def _run_parallel(width, list_price, step, offsets, buyer_values, arrival, rule,
         hi = (blk + 1) * n // n_blocks
         _block(lo, hi, width, list_price, step, offsets, buyer_values, arrival, rule,
                period_days, period, price, days, winner_value, best_value, intents,
-               bidding)  # fmt: skip
+               bidding, winner)  # fmt: skip
 
 
 def run_listings(
@@ -223,7 +240,7 @@ def run_listings(
     if out is None:
         out = ListingResult(
             np.empty(n, np.int64), np.empty(n), np.empty(n), np.empty(n), np.empty(n),
-            np.empty(n, np.int64), np.empty(n, np.bool_),
+            np.empty(n, np.int64), np.empty(n, np.bool_), np.empty(n, np.int64),
         )  # fmt: skip
     if n == 0:
         return out

@@ -2,9 +2,10 @@
 
 ``run_point(scenario, seed)`` runs :func:`auction_sim.market.sim.simulate` (which
 checks the ledger invariants and fails loudly) and returns the metrics of
-DESIGN §5, then extras.  ``monthly_series(scenario, seed)`` runs the same
-replication and returns its monthly time series (deals, volume, price error, by
-mechanism) for the batch/report side to write next to the results.
+DESIGN §5, then extras.  ``run_point_series(scenario, seed)`` runs the same
+replication once and returns its metrics and its monthly time series (deals, volume,
+price error, by mechanism: :func:`series_of`, the one way to get them); the batch runner
+stores them as ``DIR/timeseries.parquet`` (``Results.timeseries``).
 """
 
 from __future__ import annotations
@@ -23,9 +24,7 @@ __all__ = [
     "run_point",
     "run_point_series",
     "metrics_of",
-    "monthly_series",
     "series_of",
-    "timeseries_frame",
 ]
 
 METRICS = (
@@ -89,7 +88,13 @@ SERIES = (
     "value_error",
     "priced",
 )
-"""Columns of :func:`monthly_series` (one row per month of ``365.25 / 12`` days)."""
+"""Columns of :func:`series_of` (one row per month of ``365.25 / 12`` days).
+
+``deals`` paid deals, ``volume``, ``broker_income``, deals by method (free licences
+included); ``price_error``: RMSE of the platform's estimate (the posterior mean log value
+at the item's last pricing) against the log price of the paid deals closed that month, and
+``priced_deals`` their count; ``value_error``: RMSE of the posterior mean against the latent
+log value theta of the achievements priced that month, and ``priced`` their count."""
 
 
 def _nan_if_empty(x: np.ndarray, f) -> float:
@@ -172,56 +177,13 @@ def run_point(scenario: MarketScenario, seed: np.random.SeedSequence) -> dict[st
     return metrics_of(simulate(scenario, seed))
 
 
-def monthly_series(scenario: MarketScenario, seed: np.random.SeedSequence):
-    """The monthly time series of the replication ``seed`` as a pandas DataFrame.
-
-    Same run as :func:`run_point` with the same arguments (same numbers); columns
-    :data:`SERIES`: month index, paid deals, volume, broker income, deals by method
-    (free licences included); ``price_error``: RMSE of the platform's estimate (the
-    posterior mean log value at the item's last pricing) against the log price of
-    the paid deals closed that month, and ``priced_deals`` their count;
-    ``value_error``: RMSE of the posterior mean against the latent log value theta
-    of the achievements priced that month, and ``priced`` their count.
-    """
-    import pandas as pd
-
-    return pd.DataFrame(series_of(simulate(scenario, seed)))
-
-
 def run_point_series(
     scenario: MarketScenario, seed: np.random.SeedSequence
 ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
     """One replication, once: its :data:`METRICS` and its monthly :data:`SERIES`.
 
     The hook for a batch runner that stores time series: same numbers as
-    :func:`run_point` and :func:`monthly_series` with the same arguments, one run.
+    :func:`run_point` with the same arguments, one run.
     """
     run = simulate(scenario, seed)
     return metrics_of(run), series_of(run)
-
-
-def timeseries_frame(scenario, replications: int | None = None):
-    """Long-format monthly series of every (grid point, replication) of a loaded scenario.
-
-    ``scenario`` is a :class:`~auction_sim.scenario.loader.Scenario` (from
-    ``load_scenario``); seeds are the batch runner's (:func:`auction_sim.rng.task_seed`),
-    so the rows belong to the same replications as ``runs.parquet``.  Columns:
-    ``point``, ``replication``, then :data:`SERIES` -- the layout the report reads from
-    ``DIR/timeseries.parquet`` (:data:`auction_sim.report.figures.TIMESERIES_FILE`).
-    Runs every task again, serially; a batch runner that calls
-    :func:`run_point_series` gets the same rows without the second run.
-    """
-    import pandas as pd
-
-    from ..rng import task_seed
-
-    reps = scenario.replications if replications is None else int(replications)
-    frames = []
-    for p in scenario.points:
-        for r in range(reps):
-            _, ser = run_point_series(p.scenario, task_seed(scenario.seed, p.params, r))
-            df = pd.DataFrame(ser)
-            df.insert(0, "replication", r)
-            df.insert(0, "point", p.index)
-            frames.append(df)
-    return pd.concat(frames, ignore_index=True)

@@ -16,11 +16,20 @@ import math
 
 import numpy as np
 
-from .choice import METHODS
+from .choice import FREE, METHODS
 
-__all__ = ["Ledger", "LedgerError", "MONTH_DAYS"]
+__all__ = ["Ledger", "LedgerError", "MONTH_DAYS", "months"]
 
 MONTH_DAYS = 365.25 / 12.0
+
+
+def months(day: np.ndarray, horizon_days: float) -> tuple[np.ndarray, int]:
+    """Month of each day (month ``k`` covers days ``[k, k + 1) * MONTH_DAYS``; days at or
+    past the last month's end count in it) and the number of months,
+    ``max(1, ceil(horizon_days / MONTH_DAYS))``."""
+    n_m = max(1, math.ceil(horizon_days / MONTH_DAYS))
+    return np.minimum((day / MONTH_DAYS).astype(np.int64), n_m - 1), n_m
+
 
 _COLUMNS = (
     "item",
@@ -130,13 +139,11 @@ class Ledger:
     def monthly(self, horizon_days: float) -> dict[str, np.ndarray]:
         """Monthly contract series: deals, volume, broker income, deals by method.
 
-        Month ``k`` covers days ``[k, k + 1) * MONTH_DAYS``; arrays have shape
-        ``(n_months,)`` with ``n_months = ceil(horizon_days / MONTH_DAYS)``.
+        Months as in :func:`months`; arrays have shape ``(n_months,)``.
         """
-        n_m = max(1, math.ceil(horizon_days / MONTH_DAYS))
         a = self.arrays()
-        month = np.minimum((a["day"] / MONTH_DAYS).astype(np.int64), n_m - 1)
-        paid = a["method"] != 3 if a["method"].size else np.zeros(0, bool)
+        month, n_m = months(a["day"], horizon_days)
+        paid = a["method"] != FREE if a["method"].size else np.zeros(0, bool)
         out = {
             "month": np.arange(n_m),
             "deals": np.bincount(month[paid], minlength=n_m).astype(np.float64),

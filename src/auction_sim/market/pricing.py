@@ -62,7 +62,10 @@ MIN_DEALS = 20
 MIN_FIT = 100
 """Achievements priced before the first joint refit (smaller sets overfit the variances)."""
 
-_VAR_FLOOR = 1e-4
+PRIOR_VAR_FLOOR = 1e-4
+"""Smallest prior variance taken from the comparable-deal model (a residual variance of a
+handful of deals can be near zero; not the estimator's numerical variance floor of 1e-10 in
+:mod:`auction_sim.core.pricing`)."""
 
 
 def nominal_params(n_reviewers: int, prior_var: float):
@@ -159,7 +162,7 @@ class Pricer:
         lists = self._lists(n, ach, reviewer, score, same, q_ach, log_quote)
         if self.ridge.n >= MIN_DEALS:
             prior_mean = self.ridge.predict(comparables.one_hot(codes, self.levels))
-            prior_var = max(self.ridge.residual_var, _VAR_FLOOR)
+            prior_var = max(self.ridge.residual_var, PRIOR_VAR_FLOOR)
         else:
             prior_mean, prior_var = np.zeros(n), self.prior_var
         # the comparable-deal model replaces the joint fit's own prior effects

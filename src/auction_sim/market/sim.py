@@ -41,6 +41,7 @@ import numpy as np
 import simpy
 
 from ..agents.negotiators import tactic_exponent
+from ..core.listing import relist_steps
 from ..pricing import signals
 from ..rng import stream
 from ..scenario.market import MarketScenario
@@ -50,7 +51,7 @@ from .arrivals import draw_achievements, features
 from .buyers import SNIPER, close_item, draw_firms, gather_offers, seen_values, visit_batch
 from .catalog import Catalog
 from .choice import AUCTION, FREE, LISTING, NEGOTIATION, choose
-from .ledger import MONTH_DAYS, Ledger
+from .ledger import Ledger, months
 from .pricing import Pricer, price_rules
 
 __all__ = ["MarketSim", "MarketRun", "simulate"]
@@ -118,6 +119,7 @@ class MarketSim:
             self.rev_reviewer = np.zeros(0, np.int64)
             self.rev_score = np.zeros(0)
             self.rev_same = np.zeros(0, bool)
+        self.relist_step = relist_steps(s.mechanism.relist_discount, s.mechanism.max_relists + 1)
         self.pricer = Pricer(pr.reviewers, m.fields, pr.prior_sd**2, pr.ridge)
         self.new_deals: list[int] = []  # paid deals not yet in the comparable-deal model
 
@@ -431,8 +433,7 @@ class MarketSim:
     def _auction(self, i: int, relists: int, forced: bool):
         env = self.env
         mech = self.scenario.mechanism
-        disc = (1.0 - mech.relist_discount) ** relists
-        reserve = self.reserve[i] * self._markup(i, forced) * disc
+        reserve = self.reserve[i] * self._markup(i, forced) * float(self.relist_step[relists])
         self._open(i, B.AUCTION, reserve)
         start = env.now
         yield self._timeout(mech.auction_days)
@@ -462,8 +463,7 @@ class MarketSim:
     def _listing(self, i: int, relists: int):
         env = self.env
         mech = self.scenario.mechanism
-        disc = (1.0 - mech.relist_discount) ** relists
-        price = self.list_price[i] * self._markup(i, False) * disc
+        price = self.list_price[i] * self._markup(i, False) * float(self.relist_step[relists])
         self._open(i, B.LISTING, price)
         # listings that end at the same instant share one timeout and close together
         end = env.now + mech.listing_days
@@ -640,11 +640,11 @@ class MarketSim:
 
 def _monthly_rmse(rows, horizon: float) -> tuple[np.ndarray, np.ndarray]:
     """``rows``: (day, error) pairs, a list of tuples or an array of shape (n, 2)."""
-    n_m = max(1, math.ceil(horizon / MONTH_DAYS))
     if len(rows) == 0:
+        n_m = months(np.zeros(0), horizon)[1]
         return np.full(n_m, np.nan), np.zeros(n_m)
     day, err = np.asarray(rows).T
-    month = np.minimum((day / MONTH_DAYS).astype(np.int64), n_m - 1)
+    month, n_m = months(day, horizon)
     cnt = np.bincount(month, minlength=n_m).astype(np.float64)
     sse = np.bincount(month, weights=err * err, minlength=n_m)
     with np.errstate(invalid="ignore", divide="ignore"):

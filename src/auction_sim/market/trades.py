@@ -110,10 +110,7 @@ def listing_period(
     )  # fmt: skip
     if res.period[0] < 0:
         return -1, 0.0
-    # the kernel reports the winner's value; the winner is the earliest buyer with that
-    # value (the kernel gives ties to the earlier arrival, and so does first come)
-    winner = int(np.flatnonzero(limits == res.winner_value[0])[0])
-    return winner, float(res.price[0])
+    return int(res.winner[0]), float(res.price[0])
 
 
 def listing_periods(
@@ -148,18 +145,12 @@ def listing_periods(
     from ..core import listing
 
     n = prices.shape[0]
-    winner = np.full(n, -1, np.int64)
     if n == 0:
-        return winner, np.zeros(0)
+        return np.full(0, -1, np.int64), np.zeros(0)
     rule = listing.AUCTION if multi_intent == "auction" else listing.FIRST_COME
     res = listing.run_listings(prices, np.ones(1), offsets, limits, arrival, rule, period_days,
                                parallel=False)  # fmt: skip
-    pay = np.where(res.period >= 0, res.price, 0.0)
-    # the winner is the earliest buyer with the winning value (see listing_period)
-    for k in np.flatnonzero(res.period >= 0).tolist():
-        lo = int(offsets[k])
-        winner[k] = lo + int(np.flatnonzero(limits[lo : offsets[k + 1]] == res.winner_value[k])[0])
-    return winner, pay
+    return res.winner, np.where(res.period >= 0, res.price, 0.0)
 
 
 class NegotiationOutcome(NamedTuple):

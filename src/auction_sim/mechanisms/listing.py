@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..core.listing import AUCTION, FIRST_COME, ListingResult, run_listings
+from ..core.listing import AUCTION, FIRST_COME, ListingResult, relist_steps, run_listings
 
 __all__ = ["DESCRIPTOR", "BuyerArrivals", "ListedTrade", "ListingOutcome", "draw_arrivals"]
 
@@ -92,8 +92,8 @@ class ListedTrade:
         return self.max_relists + 1
 
     def step(self) -> np.ndarray:
-        """Price factor of each listing period, ``(1 - relist_discount) ** r``."""
-        return (1.0 - self.relist_discount) ** np.arange(self.n_periods, dtype=np.float64)
+        """Price factor of each listing period (:func:`auction_sim.core.listing.relist_steps`)."""
+        return relist_steps(self.relist_discount, self.n_periods)
 
     def list_prices(self, item_values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """First listing prices: ``price * v * exp(estimate_sd_log * Z)`` (the estimate's error)."""
