@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -34,6 +35,25 @@ class _Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         print(f"auction-sim: error: {message}", file=sys.stderr)
         raise SystemExit(2)
+
+
+MAX_TASKS = 1_000_000
+"""Grids of more tasks (points x replications) are refused unless ``--max-tasks`` says so."""
+
+
+def _check_size(s: Scenario, reps: int | None, limit: int) -> int:
+    """Tasks of the run; a grid over ``limit`` is a bad argument (exit 2), told at once."""
+    reps = s.replications if reps is None else reps
+    tasks = len(s.points) * reps
+    if tasks > limit:
+        raise ScenarioError(
+            s.source,
+            "sweep",
+            f"the grid has {len(s.points):,} points x {reps} replication{'s' if reps != 1 else ''}"
+            f" = {tasks:,} tasks,"
+            f" over the limit of {limit:,}; narrow the sweep or raise --max-tasks",
+        )
+    return tasks
 
 
 def _positive_int(text: str) -> int:
@@ -87,12 +107,21 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--backend", choices=BACKENDS, default="process", help="where tasks run")
     r.add_argument("--workers", type=_positive_int, help="worker processes (default: all cores)")
     r.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
+    r.add_argument(
+        "--max-tasks",
+        type=_positive_int,
+        default=MAX_TASKS,
+        help=f"refuse a grid of more tasks than this (default {MAX_TASKS:,})",
+    )
     r.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     r.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
     v = sub.add_parser("validate", help="check a scenario file and show its grid")
     v.add_argument("scenario", help="scenario TOML file")
     v.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    v.add_argument("--reps", type=_positive_int, help="replications per grid point")
+    v.add_argument("--workers", type=_positive_int, help="workers the estimate assumes")
+    v.add_argument("--max-tasks", type=_positive_int, default=MAX_TASKS)
 
     rep = sub.add_parser(
         "report", help="write an HTML report (figures, summary, scenario) of a result folder"
@@ -166,6 +195,7 @@ def _run(args, out: Console, err: Console) -> int:
     from .batch import RunInterrupted, StoreMismatch, execute
 
     scenario = _load(args, err)
+    _check_size(scenario, args.reps, args.max_tasks)
     if args.out is not None:
         from pathlib import Path
 
@@ -255,17 +285,29 @@ def _run(args, out: Console, err: Console) -> int:
 
 
 def _validate(args, out: Console, err: Console) -> int:
+    from .batch.estimate import describe_seconds, estimate_seconds
+
     s = _load(args, err)
+    tasks = _check_size(s, args.reps, args.max_tasks)
     n = len(s.points)
+    reps = tasks // n if n else 0
+    secs = estimate_seconds(s.points, reps, args.workers)
     out.print(
-        f"{s.source}: ok — kind {s.kind}, {n} grid point{'s' if n != 1 else ''}"
-        f" x {s.replications} replication{'s' if s.replications != 1 else ''}"
-        f" = {n * s.replications} tasks",
+        f"{s.source}: ok — kind {s.kind}, {n:,} grid point{'s' if n != 1 else ''}"
+        f" x {reps} replication{'s' if reps != 1 else ''} = {tasks:,} tasks;"
+        f" estimated run time {describe_seconds(secs)} on"
+        f" {args.workers or os.cpu_count() or 1} core(s), warm cache",
         markup=False,
         highlight=False,
+        soft_wrap=True,
     )
     for k, vals in s.sweep.items():
-        out.print(f"  sweep {k}: {vals}", markup=False, highlight=False)
+        shown = (
+            f"{vals}"
+            if len(vals) <= 8
+            else f"[{', '.join(map(repr, vals[:6]))}, ... ({len(vals)} values)]"
+        )
+        out.print(f"  sweep {k}: {shown}", markup=False, highlight=False)
     return 0
 
 

@@ -160,4 +160,4 @@ def test_cli_report(run_dir, tmp_path, capsys):
     assert target.exists() and str(target) in capsys.readouterr().out
     assert cli.main(["report", str(tmp_path / "nothing")]) == 2
     err = capsys.readouterr().err
-    assert "no finished results" in err and "Traceback" not in err
+    assert "does not exist" in err and "Traceback" not in err

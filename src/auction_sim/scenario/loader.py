@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import copy
 import difflib
-import itertools
 import math
 import tomllib
 import types
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,8 +53,9 @@ class Scenario:
         The validated base scenario (frozen pydantic model of the kind's schema).
     sweep : dict[str, list]
         Dotted parameter path -> values; the grid is their full product.
-    points : tuple[Point, ...]
-        The grid, in sweep order (the last key varies fastest).
+    points : Sequence[Point]
+        The grid, in sweep order (the last key varies fastest): a lazy :class:`Grid`,
+        so ``len(points)`` is instant and a point is validated when it is used.
     raw : dict
         The scenario as run (after overrides), for writing a copy next to results.
     """
@@ -62,7 +63,7 @@ class Scenario:
     source: str
     model: ScenarioBase
     sweep: dict[str, list] = field(default_factory=dict)
-    points: tuple[Point, ...] = ()
+    points: Sequence[Point] = ()
     raw: dict = field(default_factory=dict)
 
     @property
@@ -343,26 +344,92 @@ def _check_sweep_path(schema: type[BaseModel], path: str, file: str) -> None:
         raise ScenarioError(file, key, "expected a parameter, found a whole table")
 
 
-def _expand(schema, base: ScenarioBase, sweep: dict, file: str) -> tuple[Point, ...]:
-    full = base.model_dump(by_alias=True)
-    keys = list(sweep)
-    points = []
-    for index, combo in enumerate(itertools.product(*(sweep[k] for k in keys))):
-        raw = copy.deepcopy(full)
-        params = dict(zip(keys, combo, strict=True))
+EAGER_POINTS = 4096
+"""Grids up to this many points are validated point by point when loaded (every error at
+load time, as exit 2); larger grids validate every swept value on its own, the first and
+the last point, and each other point when it is used."""
+
+
+class Grid(Sequence[Point]):
+    """The sweep grid as a lazy sequence of :class:`Point` (the last key varies fastest).
+
+    Nothing of size ``len(grid)`` is built: ``grid[i]`` decodes ``i`` into one value per
+    swept key and validates that point's scenario on demand, so a grid of 10^7
+    combinations costs no memory until it is iterated (and ``len`` is instant).
+    """
+
+    def __init__(self, schema, base: ScenarioBase, sweep: dict, file: str):
+        self._schema = schema
+        self._full = base.model_dump(by_alias=True)
+        self._base = base
+        self._keys = list(sweep)
+        self._values = [list(sweep[k]) for k in self._keys]
+        self._file = file
+        self._len = math.prod(len(v) for v in self._values)
+
+    def __len__(self) -> int:
+        return self._len
+
+    def params(self, index: int) -> dict[str, Any]:
+        """The swept values of point ``index`` (dotted key -> value), without validating."""
+        out = {}
+        for k, vals in zip(reversed(self._keys), reversed(self._values), strict=True):
+            index, j = divmod(index, len(vals))
+            out[k] = vals[j]
+        return {k: out[k] for k in self._keys}
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._len))]
+        if index < 0:
+            index += self._len
+        if not 0 <= index < self._len:
+            raise IndexError(index)
+        params = self.params(index)
+        if not self._keys:
+            return Point(0, {}, self._base)
+        raw = copy.deepcopy(self._full)
         for k, v in params.items():
-            _apply_override(raw, k, copy.deepcopy(v), file)
+            _apply_override(raw, k, copy.deepcopy(v), self._file)
         try:
-            model = schema.model_validate(raw)
+            model = self._schema.model_validate(raw)
         except ValidationError as exc:
-            k, msg = _translate(exc.errors()[0], schema)
-            swept = next((s for s in keys if k == s or k.startswith(s + ".")), None)
+            k, msg = _translate(exc.errors()[0], self._schema)
+            swept = next((s for s in self._keys if k == s or k.startswith(s + ".")), None)
             if swept is not None:
-                i = sweep[swept].index(params[swept])
-                raise ScenarioError(file, f"sweep.{swept}[{i}]", msg) from None
-            raise ScenarioError(file, k, f"{msg} (at sweep point {params})") from None
-        points.append(Point(index, params, model))
-    return tuple(points)
+                i = self._values[self._keys.index(swept)].index(params[swept])
+                raise ScenarioError(self._file, f"sweep.{swept}[{i}]", msg) from None
+            raise ScenarioError(self._file, k, f"{msg} (at sweep point {params})") from None
+        return Point(index, params, model)
+
+    def __iter__(self):
+        for i in range(self._len):
+            yield self[i]
+
+    def check(self) -> None:
+        """Validate at load: every point of a small grid; else each swept value on its own
+        (against the base scenario) and the first and last points."""
+        if self._len <= EAGER_POINTS:
+            for _ in self:
+                pass
+            return
+        for k, vals in zip(self._keys, self._values, strict=True):
+            for i, v in enumerate(vals):
+                raw = copy.deepcopy(self._full)
+                _apply_override(raw, k, copy.deepcopy(v), self._file)
+                try:
+                    self._schema.model_validate(raw)
+                except ValidationError as exc:
+                    key, msg = _translate(exc.errors()[0], self._schema)
+                    if key == k or key.startswith(k + "."):
+                        raise ScenarioError(self._file, f"sweep.{k}[{i}]", msg) from None
+        self[0], self[self._len - 1]
+
+
+def _expand(schema, base: ScenarioBase, sweep: dict, file: str) -> Grid:
+    grid = Grid(schema, base, sweep, file)
+    grid.check()
+    return grid
 
 
 # --------------------------------------------------------------------------- entry points
