@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.asymmetric import ClassBidTables, class_bid_tables, class_bids, solve_first_price
 from ..core.equilibrium import BidFunction, bids_from_function, first_price_bid_function
 from ..values import Uniform
 
@@ -19,6 +20,8 @@ __all__ = [
     "equilibrium_bid_function",
     "equilibrium_bids",
     "first_price_equilibrium_uniform",
+    "class_equilibrium_tables",
+    "class_equilibrium_bids",
 ]
 
 SEALED_OR_CLOCK = ("first_price", "second_price", "english", "dutch")
@@ -98,3 +101,26 @@ def first_price_equilibrium_uniform(
         b = values - (x**n - s**n) / (n * x ** (n - 1))
     b = np.where(x > 0, b, values)
     return np.where(values >= r, b, values)
+
+
+def class_equilibrium_tables(
+    dists, counts, reserve: float = 0.0, format: str = "first_price"
+) -> ClassBidTables | None:
+    """Asymmetric Bayes-Nash equilibrium with bidder classes (``None``: bid the value).
+
+    First price and Dutch: the numerical equilibrium of
+    :func:`auction_sim.core.asymmetric.solve_first_price`, resampled per class.
+    Second price and English: truthful (``None``).
+    """
+    if format not in SEALED_OR_CLOCK:
+        raise ValueError(f"format must be one of {SEALED_OR_CLOCK}, got {format!r}")
+    if format in ("second_price", "english"):
+        return None
+    return class_bid_tables(solve_first_price(dists, counts, reserve))
+
+
+def class_equilibrium_bids(values: np.ndarray, cls: np.ndarray, tables) -> np.ndarray:
+    """Bids of ``values`` ``(n_auctions, n_bidders)``; column ``j`` has class ``cls[j]``."""
+    if tables is None:
+        return values
+    return class_bids(values, cls, tables)

@@ -109,7 +109,7 @@ class Results:
             seed=scenario.seed,
             replications=reps,
             params=list(scenario.sweep),
-            metrics=list(metrics_for(scenario.kind)),
+            metrics=list(metrics_for(scenario.kind, scenario)),
             runs=runs,
             points=[p.params for p in scenario.points],
             failures=failures,

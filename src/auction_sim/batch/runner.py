@@ -50,7 +50,7 @@ def execute(
     Results
         ``failures`` lists the tasks that raised; the others are complete.
     """
-    metrics = list(metrics_for(scenario.kind))
+    metrics = list(metrics_for(scenario.kind, scenario))
     tasks = make_tasks(scenario, replications)
     total = len(tasks)
     store = ResultStore(out, scenario, overwrite=overwrite) if out is not None else None

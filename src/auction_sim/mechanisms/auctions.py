@@ -37,6 +37,7 @@ import numpy as np
 
 from ..agents import bidders
 from ..core import adaptive, timed
+from ..core.asymmetric import bid_and_clear, class_columns
 from ..core.clearing import FIRST_PRICE, SECOND_PRICE, clear_sealed
 from ..core.clock import clear_dutch, clear_english
 from ..rng import streams
@@ -50,6 +51,7 @@ __all__ = [
     "AuctionLab",
     "check_mechanism",
     "equilibrium_bid_function",
+    "n_bidders",
     "value_top",
 ]
 
@@ -78,6 +80,11 @@ _ADAPTIVE_FMT = {
 }
 
 
+def n_bidders(a) -> int:
+    """Bidders per auction of an ``[auction]`` table: the classes' total count, or ``bidders``."""
+    return sum(c.count for c in a.classes) if a.classes else a.bidders
+
+
 def value_top(dist) -> float:
     """Top of the support of ``dist``, or its :data:`START_QUANTILE` quantile if unbounded."""
     hi = dist.support()[1]
@@ -99,8 +106,10 @@ class AuctionRules:
 
     @classmethod
     def from_section(cls, a) -> AuctionRules:
+        dists = [c.values for c in a.classes] if a.classes else [a.values]
         return cls(
-            format=a.format, reserve=a.reserve, increment=a.increment, start=value_top(a.values),
+            format=a.format, reserve=a.reserve, increment=a.increment,
+            start=max(value_top(d) for d in dists),
             duration=a.duration, soft_close=a.soft_close, closing_window=a.closing_window,
             reaction=a.reaction,
         )  # fmt: skip
@@ -159,12 +168,19 @@ class AuctionLab:
         self.rng_values, self.rng_ties, self.rng_strategy, self.rng_arrivals = streams(
             seed, "values", "ties", "strategy", "arrivals"
         )
-        self.n = a.bidders
+        self.n = n_bidders(a)
         self.fn = None
+        self.classes = a.classes
+        self.cls = class_columns([c.count for c in a.classes]) if a.classes else None
+        self.tables = None
         if s.kind == "equilibrium" and not self.rules.timed:
-            self.fn = bidders.equilibrium_bid_function(a.values, a.bidders, a.reserve, a.format)
+            if a.classes:
+                dists, counts = [c.values for c in a.classes], [c.count for c in a.classes]
+                self.tables = bidders.class_equilibrium_tables(dists, counts, a.reserve, a.format)
+            else:
+                self.fn = bidders.equilibrium_bid_function(a.values, a.bidders, a.reserve, a.format)
         self.arms = np.linspace(0.0, 1.0, s.arms)
-        self.logw = np.zeros((a.bidders, s.arms))
+        self.logw = np.zeros((self.n, s.arms))
         self.scale = max(abs(value_top(a.values)), 1e-300)
 
     def bids(self, signals: np.ndarray) -> np.ndarray:
@@ -177,6 +193,8 @@ class AuctionLab:
         if s.kind == "zi":
             return bidders.zero_intelligence(signals, self.rng_strategy)
         if s.kind == "equilibrium":
+            if self.classes:
+                return bidders.class_equilibrium_bids(signals, self.cls, self.tables)
             if self.fn is None:  # timed: proxy bid the value
                 return bidders.truthful(signals)
             return bidders.equilibrium_bids(signals, self.fn)
@@ -186,9 +204,15 @@ class AuctionLab:
         """Play ``m`` more auctions."""
         a, s, rules = self.scenario.auction, self.scenario.strategy, self.rules
         n = self.n
-        values, signals = draw_value_model(
-            a.value_model, a.values, a.common_share, self.rng_values, (m, n)
-        )
+        if self.classes:  # independent private values, class by class (columns in order)
+            values = np.concatenate(
+                [c.values.draw(self.rng_values, (m, c.count)) for c in self.classes], axis=1
+            ).astype(np.float64)
+            signals = values
+        else:
+            values, signals = draw_value_model(
+                a.value_model, a.values, a.common_share, self.rng_values, (m, n)
+            )
         tie_u = self.rng_ties.random((m, n))
         if s.kind == "adaptive":
             arm_u = self.rng_strategy.random((m, n))
@@ -198,6 +222,9 @@ class AuctionLab:
                 increment=rules.increment, start=rules.start,
             )  # fmt: skip
             return AuctionBatch(values, signals, r.bids, r.winner, r.price, shade=r.shade)
+        if self.tables is not None and a.format == "first_price":  # one pass: bid, then clear
+            bids, r = bid_and_clear(values, self.cls, self.tables, tie_u, rules.reserve)
+            return AuctionBatch(values, signals, bids, r.winner, r.price)
         bids = self.bids(signals)
         if not rules.timed:
             winner, price = rules.clear(bids, tie_u)
@@ -242,12 +269,13 @@ def check_mechanism(scenario, seed: int = 0, auctions: int = 2000) -> AuctionBat
     again = AuctionLab(scenario, np.random.SeedSequence(seed)).batch(auctions)
     w, p = out.winner, out.price
     assert w.shape == (auctions,) and p.shape == (auctions,), "one outcome per auction"
-    assert ((w >= -1) & (w < a.bidders)).all(), "at most one winner per item"
+    assert ((w >= -1) & (w < n_bidders(a))).all(), "at most one winner per item"
     sold = w >= 0
     rows = np.flatnonzero(sold)
     assert (p[~sold] == 0).all(), "unsold items cost nothing"
     assert (p[sold] >= a.reserve).all(), "a sale only at or above the reserve"
     paid_bid = out.bids[rows, w[rows]]
+    assert not np.isnan(paid_bid).any(), "the winner placed a bid"
     assert (p[rows] <= paid_bid).all(), "no payment above the payer's bid"
     if scenario.strategy.kind in ("truthful", "equilibrium") and a.value_model != "common":
         assert (p[rows] <= out.values[rows, w[rows]] + 1e-12).all(), "individual rationality"

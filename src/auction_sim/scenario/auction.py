@@ -10,7 +10,7 @@ from ..values import Distribution, Uniform
 from .base import ScenarioBase, Section
 from .errors import FieldError
 
-__all__ = ["AuctionSection", "StrategySection", "AuctionScenario", "NOT_YET"]
+__all__ = ["BidderClass", "AuctionSection", "StrategySection", "AuctionScenario", "NOT_YET"]
 
 Format = Literal["first_price", "second_price", "english", "dutch"]
 ValueModel = Literal["private", "common", "affiliated"]
@@ -18,6 +18,13 @@ StrategyKind = Literal["truthful", "equilibrium", "shade", "zi", "adaptive", "sn
 
 NOT_YET: dict[str, tuple[str, ...]] = {}
 """Values the schema accepts but the engine does not run yet (rejected at validation)."""
+
+
+class BidderClass(Section):
+    """``[[auction.classes]]``: one class of bidders (asymmetric auctions, issue 19)."""
+
+    count: int = Field(..., ge=1, le=10_000, description="bidders of this class per auction")
+    values: Distribution = Field(..., description="distribution of this class's values")
 
 
 class AuctionSection(Section):
@@ -55,6 +62,11 @@ class AuctionSection(Section):
     )
     values: Distribution = Field(
         default_factory=Uniform, description="distribution of bidders' values"
+    )
+    classes: list[BidderClass] | None = Field(
+        None,
+        description="bidder classes ([[auction.classes]] tables with count and values), instead"
+        " of bidders + values; bidders becomes the total count",
     )
     value_model: ValueModel = Field("private", description="private | common | affiliated")
     common_share: float = Field(
@@ -111,6 +123,8 @@ class AuctionScenario(ScenarioBase):
                     key, f"'{found}' is part of the scenario format but not implemented yet"
                 )
         a, s = self.auction, self.strategy
+        if a.classes is not None:
+            _check_classes(a, s)
         timed = a.format == "english" and a.duration > 0
         if a.duration > 0 and a.format != "english":
             raise FieldError(
@@ -156,3 +170,45 @@ class AuctionScenario(ScenarioBase):
                     f" found format '{a.format}'",
                 )
         return self
+
+
+def _check_classes(a: AuctionSection, s: StrategySection) -> None:
+    """What bidder classes combine with (DESIGN §3, asymmetric bidders)."""
+    from ..core.asymmetric import AsymmetricError, common_low
+
+    if not a.classes:
+        raise FieldError("auction.classes", "expected at least one [[auction.classes]] table")
+    total = sum(c.count for c in a.classes)
+    if a.bidders != total and a.bidders != AuctionSection.model_fields["bidders"].default:
+        raise FieldError(
+            "auction.bidders",
+            f"with [[auction.classes]] the bidders are the classes' counts ({total});"
+            f" remove auction.bidders, found {a.bidders}",
+        )
+    if a.values != Uniform():
+        raise FieldError(
+            "auction.values",
+            "with [[auction.classes]] each class has its own values; remove auction.values",
+        )
+    if a.value_model != "private":
+        raise FieldError(
+            "auction.value_model",
+            f"bidder classes have independent private values; found '{a.value_model}'",
+        )
+    if s.kind == "adaptive":
+        raise FieldError("strategy.kind", "'adaptive' is not available with bidder classes")
+    dists = [c.values for c in a.classes]
+    try:
+        common_low(dists, a.reserve)
+    except AsymmetricError as exc:
+        key = "auction.reserve" if exc.index is None else f"auction.classes[{exc.index}].values"
+        raise FieldError(key, str(exc)) from None
+    if s.kind == "equilibrium" and a.format in ("first_price", "dutch"):
+        for i, d in enumerate(dists):
+            lo, hi = d.support()
+            if not hi > lo:
+                raise FieldError(
+                    f"auction.classes[{i}].values",
+                    "the first-price equilibrium with classes needs a value density;"
+                    " found a point mass (dist = 'constant')",
+                )

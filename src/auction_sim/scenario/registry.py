@@ -51,5 +51,10 @@ def experiment_for(kind: str):
     return _load(KINDS[kind][1])
 
 
-def metrics_for(kind: str) -> tuple[str, ...]:
-    return tuple(experiment_for(kind).METRICS)
+def metrics_for(kind: str, scenario: Any = None) -> tuple[str, ...]:
+    """The kind's metric names; a kind whose names depend on the scenario (auction with
+    bidder classes) has ``metric_names(scenario)``, used when ``scenario`` is given."""
+    module = experiment_for(kind)
+    if scenario is not None and hasattr(module, "metric_names"):
+        return tuple(module.metric_names(scenario))
+    return tuple(module.METRICS)
