@@ -222,9 +222,9 @@ def test_visit_kernel_matches_the_dict_reference():
     j, now = 0, float(times[0])
     while j < m:
         j, now, n_trig = B.visit_batch(
-            j, now, math.inf, times, firms, u, z, k0, sim.ist, sim.ifl, sim.ent_i, sim.ent_f,
-            sim.n_ent, sim.tab, cat.buf, cat.meta, cat.slot, cat.accept, sim.firms.interests,
-            sim.firms.interested, sim.firms.budget, sim.quotes, sim.par, trig,
+            j, now, math.inf, (times, firms, u, z), k0, (sim.ist, sim.ifl, sim.quotes),
+            (sim.ent_i, sim.ent_f, sim.n_ent, sim.tab), (cat.buf, cat.meta, cat.slot, cat.accept),
+            (sim.firms.interests, sim.firms.interested, sim.firms.budget), sim.par, trig,
         )  # fmt: skip
         got += [(j - 1, int(it)) for it in trig[:n_trig]]
         if j < m:

@@ -15,7 +15,7 @@ from auction_sim.experiments.market import (
     series_of,
 )
 from auction_sim.market.choice import AUCTION, FREE, LISTING, NEGOTIATION
-from auction_sim.market.ledger import Ledger, LedgerError
+from auction_sim.market.ledger import Contract, Ledger, LedgerError
 from auction_sim.market.sim import MarketSim, simulate
 
 
@@ -101,7 +101,7 @@ def test_ledger_invariants_hold_on_random_markets(
 def _ledger(rows):
     led = Ledger()
     for r in rows:
-        led.record(*r)
+        led.record(Contract(*r))
     return led
 
 

@@ -126,11 +126,22 @@ P_EXPLORE, P_LOG_Q, P_FIT_SD, P_OFF_FIELD, P_WILLING, P_INQUIRE, P_LOG_SHADE, P_
 N_PAR = 8
 
 
+# The visit kernel takes the market's arrays in four tuples (numba unpacks them at no cost;
+# plain tuples, not NamedTuples, whose typing at each call costs more):
+#   items   = (ist, ifl, quotes)           per-item state and quotes
+#   entries = (ent_i, ent_f, cnt, tab)     (item, firm) entries, their count, hash table
+#   catalog = (buf, meta, slot, accept)    Catalog arrays (buf may grow between calls)
+#   firms   = (interests, interested, budget)
+
+
 @numba.njit(cache=True)
-def _visit(f, now, u, z, n_plain, ist, ifl, ent_i, ent_f, cnt, tab, cat_buf, cat_meta,
-           cat_slot, accept, firm_fields, interested, budget, quotes, par, trig):  # fmt: skip
+def _visit(f, now, u, z, n_plain, items, entries, catalog, firms, par, trig):
     """One visit of firm ``f`` at day ``now``; returns how many negotiations it opened
     (their items in ``trig[:k]``)."""
+    ist, ifl, quotes = items
+    ent_i, ent_f, cnt, tab = entries
+    cat_buf, cat_meta, cat_slot, accept = catalog
+    firm_fields, interested, budget = firms
     n_fields = interested.shape[1]
     n_int = firm_fields.shape[1]
     max_quotes = quotes.shape[1]
@@ -195,13 +206,14 @@ def _visit(f, now, u, z, n_plain, ist, ifl, ent_i, ent_f, cnt, tab, cat_buf, cat
 
 
 @numba.njit(cache=True)
-def visit_batch(j, now, t_limit, times, firms, u, z, n_plain, ist, ifl, ent_i, ent_f, cnt, tab,
-                cat_buf, cat_meta, cat_slot, accept, firm_fields, interested, budget, quotes,
-                par, trig):  # fmt: skip
+def visit_batch(j, now, t_limit, visits, n_plain, items, entries, catalog, firms, par, trig):
     """Visits ``j, j + 1, ...`` of a chunk, the first at day ``now``, while no other SimPy
     event comes first: visit ``k > j`` runs at ``now + (times[k] - now)`` (SimPy's clock
     arithmetic) if that is before ``t_limit`` (the next scheduled event).  Stops after a
     visit that opened negotiations (the caller triggers the holders' events at that day).
+
+    ``visits = (times, firm, u, z)`` are the chunk's visits; ``items``, ``entries``,
+    ``catalog`` and ``firms`` are the tuples of arrays described above.
 
     A visit of firm ``f`` is its looks (``u[k]``: 5 uniforms per look, ``z[k]``: 2 standard
     normals per look; the looks from ``n_plain`` on are a broker's extra looks, see
@@ -222,6 +234,7 @@ def visit_batch(j, now, t_limit, times, firms, u, z, n_plain, ist, ifl, ent_i, e
     willingness factor.  Returns ``(next visit, day of the last visit, negotiations opened
     by it)``; the items of those negotiations are in ``trig``.
     """
+    times, firm, u, z = visits
     m = times.shape[0]
     first = True
     while j < m:
@@ -232,9 +245,7 @@ def visit_batch(j, now, t_limit, times, firms, u, z, n_plain, ist, ifl, ent_i, e
                     break
                 now = now + dt
         first = False
-        k = _visit(firms[j], now, u[j], z[j], n_plain, ist, ifl, ent_i, ent_f, cnt, tab, cat_buf,
-                   cat_meta, cat_slot, accept, firm_fields, interested, budget, quotes, par,
-                   trig)  # fmt: skip
+        k = _visit(firm[j], now, u[j], z[j], n_plain, items, entries, catalog, firms, par, trig)
         j += 1
         if k:
             return j, now, k

@@ -13,12 +13,13 @@ was traded, the buyer's value and the insurance subsidy paid by the state.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
 from .choice import FREE, METHODS
 
-__all__ = ["Ledger", "LedgerError", "MONTH_DAYS", "months"]
+__all__ = ["Contract", "Ledger", "LedgerError", "MONTH_DAYS", "months"]
 
 MONTH_DAYS = 365.25 / 12.0
 
@@ -31,22 +32,26 @@ def months(day: np.ndarray, horizon_days: float) -> tuple[np.ndarray, int]:
     return np.minimum((day / MONTH_DAYS).astype(np.int64), n_m - 1), n_m
 
 
-_COLUMNS = (
-    "item",
-    "firm",
-    "day",
-    "price",
-    "fee",
-    "commission",
-    "receipt",
-    "method",
-    "forced",
-    "buyer_value",
-    "best_value",
-    "item_value",
-    "registered",
-    "subsidy",
-)
+class Contract(NamedTuple):
+    """One contract of the ledger (a row of :meth:`Ledger.arrays`)."""
+
+    item: int
+    firm: int
+    day: float
+    price: float  # the buyer's payment (currency)
+    fee: float  # the platform's fee
+    commission: float  # the broker's commission
+    receipt: float  # what the holder receives
+    method: int  # market.choice code: AUCTION, LISTING, NEGOTIATION or FREE
+    forced: bool  # a use-first deadline put it up
+    buyer_value: float  # the buyer's value
+    best_value: float  # the best value among the firms that saw the item
+    item_value: float  # exp(theta)
+    registered: float  # registration day of the item
+    subsidy: float  # insurance subsidy paid by the state
+
+
+_COLUMNS = Contract._fields
 
 
 class LedgerError(RuntimeError):
@@ -57,43 +62,10 @@ class Ledger:
     """Append-only contracts; :meth:`arrays` turns them into NumPy columns."""
 
     def __init__(self) -> None:
-        self.rows: list[tuple] = []
+        self.rows: list[Contract] = []
 
-    def record(
-        self,
-        item: int,
-        firm: int,
-        day: float,
-        price: float,
-        fee: float,
-        commission: float,
-        receipt: float,
-        method: int,
-        forced: bool,
-        buyer_value: float,
-        best_value: float,
-        item_value: float,
-        registered: float,
-        subsidy: float,
-    ) -> None:
-        self.rows.append(
-            (
-                item,
-                firm,
-                day,
-                price,
-                fee,
-                commission,
-                receipt,
-                method,
-                forced,
-                buyer_value,
-                best_value,
-                item_value,
-                registered,
-                subsidy,
-            )
-        )
+    def record(self, contract: Contract) -> None:
+        self.rows.append(contract)
 
     def __len__(self) -> int:
         return len(self.rows)

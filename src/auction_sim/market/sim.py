@@ -51,7 +51,7 @@ from .arrivals import draw_achievements, features
 from .buyers import SNIPER, close_item, draw_firms, gather_offers, seen_values, visit_batch
 from .catalog import Catalog
 from .choice import AUCTION, FREE, LISTING, NEGOTIATION, choose
-from .ledger import Ledger, months
+from .ledger import Contract, Ledger, months
 from .pricing import Pricer, price_rules
 
 __all__ = ["MarketSim", "MarketRun", "simulate"]
@@ -198,6 +198,8 @@ class MarketSim:
         looks = stream(self.seed, "looks")
         extra = stream(self.seed, "broker_looks")  # its own stream: the firms' looks stay put
         k, k0 = self.looks_per_visit, self.scenario.buyers.attention
+        items = (self.ist, self.ifl, self.quotes)  # the visit kernel's tuples (buyers.py)
+        firms = (self.firms.interests, self.firms.interested, self.firms.budget)
         for c0 in range(0, n_v, _VISIT_CHUNK):
             c1 = min(n_v, c0 + _VISIT_CHUNK)
             u = looks.random((c1 - c0, k0, B.N_UNIFORMS))
@@ -212,6 +214,8 @@ class MarketSim:
             fs = firm[c0:c1]
             self._reserve_entries((c1 - c0) * k)
             cat = self.catalog
+            visits = (t, fs, u, z)
+            entries = (self.ent_i, self.ent_f, self.n_ent, self.tab)
             trig = np.zeros(k, np.int64)
             j, m = 0, c1 - c0
             while j < m:
@@ -220,10 +224,8 @@ class MarketSim:
                     yield env.timeout(dt)
                 # this visit and the following ones that come before any other event
                 j, day, n_trig = visit_batch(
-                    j, env.now, env.peek(), t, fs, u, z, k0, self.ist, self.ifl, self.ent_i,
-                    self.ent_f, self.n_ent, self.tab, cat.buf, cat.meta, cat.slot, cat.accept,
-                    self.firms.interests, self.firms.interested, self.firms.budget,
-                    self.quotes, self.par, trig,
+                    j, env.now, env.peek(), visits, k0, items, entries,
+                    (cat.buf, cat.meta, cat.slot, cat.accept), firms, self.par, trig,
                 )  # fmt: skip
                 if n_trig:  # the visit found holders seeking a partner: they negotiate now
                     dt = day - env.now
@@ -576,8 +578,12 @@ class MarketSim:
         seen_f, seen_best = self._seen(i, f)
         subsidy = price * policy.premium_rate(s) * p.insurance_subsidy
         self.ledger.record(
-            i, f, self.env.now, price, fee, com, receipt, method, forced, seen_f,
-            seen_best, float(self.ach_value[i]), float(self.ach.registered[i]), subsidy,
+            Contract(
+                item=i, firm=f, day=self.env.now, price=price, fee=fee, commission=com,
+                receipt=receipt, method=method, forced=forced, buyer_value=seen_f,
+                best_value=seen_best, item_value=float(self.ach_value[i]),
+                registered=float(self.ach.registered[i]), subsidy=subsidy,
+            )
         )  # fmt: skip
         if price > 0:
             self.has_deal[i] = True
@@ -598,8 +604,11 @@ class MarketSim:
         f = int(cands[int(self.rng_free.random() * cands.size)])
         v = float(self.ach_value[i])
         self.ledger.record(
-            i, f, self.env.now, 0.0, 0.0, 0.0, 0.0, FREE, True, v, v, v,
-            float(self.ach.registered[i]), 0.0,
+            Contract(
+                item=i, firm=f, day=self.env.now, price=0.0, fee=0.0, commission=0.0,
+                receipt=0.0, method=FREE, forced=True, buyer_value=v, best_value=v,
+                item_value=v, registered=float(self.ach.registered[i]), subsidy=0.0,
+            )
         )  # fmt: skip
         self.state[i] = B.DONE
 
