@@ -16,7 +16,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .scenario import Scenario, ScenarioError, load_scenario
+from .jit import configure_cache
+
+configure_cache()  # before any kernel module imports numba: NUMBA_CACHE_DIR, see jit.py
+
+from .scenario import Scenario, ScenarioError, load_scenario  # noqa: E402
 
 if TYPE_CHECKING:
     from .batch import Results

@@ -123,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--workers", type=_positive_int, help="workers the estimate assumes")
     v.add_argument("--max-tasks", type=_positive_int, default=MAX_TASKS)
 
+    w = sub.add_parser(
+        "warmup", help="compile every kind's numba kernels once (cached for later runs)"
+    )
+    w.add_argument("kinds", nargs="*", metavar="KIND", help="kinds to warm (default: all)")
+
     rep = sub.add_parser(
         "report", help="write an HTML report (figures, summary, scenario) of a result folder"
     )
@@ -343,6 +348,30 @@ def _report(args, out: Console, err: Console) -> int:
     return 0
 
 
+def _warmup(args, out: Console, err: Console) -> int:
+    import time
+
+    from .jit import configure_cache
+    from .scenario import KINDS
+    from .warmup import warmup
+
+    bad = [k for k in args.kinds if k not in KINDS]
+    if bad:
+        raise ScenarioError("warmup", None, f"unknown kind {bad[0]!r}; kinds: {', '.join(KINDS)}")
+    start = time.perf_counter()
+
+    def said(kind: str, seconds: float) -> None:
+        err.print(f"  {kind}: {seconds:.1f} s", markup=False, highlight=False)
+
+    warmup(args.kinds or None, progress=said)
+    out.print(
+        f"kernels ready in {time.perf_counter() - start:.1f} s; cache: {configure_cache()}",
+        markup=False,
+        highlight=False,
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``auction-sim``; returns the exit status."""
     from rich.console import Console
@@ -357,6 +386,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args, out, err)
         if args.command == "report":
             return _report(args, out, err)
+        if args.command == "warmup":
+            return _warmup(args, out, err)
     except ScenarioError as exc:
         err.print(f"auction-sim: {exc}", markup=False, highlight=False)
         return 2
