@@ -103,8 +103,8 @@ def test_every_supplier_offers_its_efficient_quality(fmt, w, costs, theory):
     th = out.theta[won, out.winner[won]]
     delivered = np.max(np.abs(out.quality[won] - w / th) / (w / th))
     label = f"{fmt}, w = {w}, {costs['dist']} costs, n = 3, reserve score 0.1"
-    theory(f"max relative \\|q offered - w/θ\\|, every supplier: {label}", 0.0, offered, 1e-15)
-    theory(f"max relative \\|q delivered - w/θ_winner\\|: {label}", 0.0, delivered, 1e-15)
+    theory(f"max relative |q offered - w/θ|, every supplier: {label}", 0.0, offered, 1e-15)
+    theory(f"max relative |q delivered - w/θ_winner|: {label}", 0.0, delivered, 1e-15)
 
 
 def test_revenue_equivalence_with_beta_costs_and_a_reserve_score(theory):
@@ -222,6 +222,7 @@ def best_response_gain(sc, n_types=21, grid_q=160, grid_p=400, fine=20_001):
          {"suppliers": 3, "quality_weight": 1.7, "reserve_score": 0.3,
           "cost_types": {"dist": "beta", "a": 2.0, "b": 3.0, "low": 0.5, "high": 3.0}}),
     ],
+    ids=["uniform", "beta"],
 )  # fmt: skip
 def test_first_score_equilibrium_is_a_best_response(label, kw, theory):
     gain = best_response_gain(scenario(format="first_score", **kw))

@@ -67,8 +67,10 @@ def _clear_block(quality, price, tie_u, w, reserve, rule, start, stop, scores,
 @njit(cache=True)
 def _clear_serial(quality, price, tie_u, w, reserve, rule, winner, q_out, p_out, high, second):
     m, n = quality.shape
-    scores = np.empty((_BLOCK, n))
-    for start in range(0, m, _BLOCK):
+    n_blocks = (m + _BLOCK - 1) // _BLOCK
+    for b in range(n_blocks):
+        scores = np.empty((_BLOCK, n))
+        start = b * _BLOCK
         stop = min(start + _BLOCK, m)
         _clear_block(quality, price, tie_u, w, reserve, rule, start, stop, scores,
                      winner, q_out, p_out, high, second)  # fmt: skip
