@@ -1,7 +1,7 @@
 /* Per-order calls into the order book's numba kernels without numba's argument unboxing.
  *
  * ``BookCore`` is the base type of ``auction_sim.core.orderbook.OrderBook``.  It holds the
- * book's state array (one C-contiguous int64 array, see orderbook.py) with its buffer
+ * book's state array (one C-contiguous int64 array, see orderbook_kernels.py) with its buffer
  * acquired, and implements ``limit``, ``market`` and ``cancel``: each converts its arguments
  * to float64 (any real number; TypeError otherwise) and calls a numba ``cfunc`` of
  * ``_orderbook_entry.py`` with the array's address.  Those cfuncs call the same kernels as
@@ -11,7 +11,7 @@
  * which enlarges the array (assigning ``_mem``) and submits again.
  *
  * This module is optional: without a C compiler the package installs without it and
- * ``OrderBook`` uses a pure-Python base class with the same methods (orderbook.py).
+ * ``OrderBook`` uses a pure-Python base class with the same methods (orderbook_api.py).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -289,7 +289,7 @@ set_kernels(PyObject *module, PyObject *args)
 static PyMethodDef module_methods[] = {
     {"set_kernels", set_kernels, METH_VARARGS,
      "set_kernels(limit, market, cancel, grow_max, LIMIT, MARKET, CANCEL, BUY)\n--\n\n"
-     "Addresses of the three cfuncs and the codes they use (called once by orderbook.py)."},
+     "Addresses of the three cfuncs and the codes they use (called once by orderbook_api.py)."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef moduledef = {

@@ -1,6 +1,6 @@
 """C-callable per-order entry points of the order book (numba ``cfunc``; DESIGN §4).
 
-Each cfunc takes the address of the book's state array (see :mod:`.orderbook`) and float64
+Each cfunc takes the address of the book's state array (see :mod:`.orderbook_kernels`) and float64
 arguments, rebuilds the array view from the sizes in its header, and calls the same kernel
 as every other path (``submit_limit`` / ``submit_market`` / ``submit_cancel``).  The C type
 ``_bookcall.BookCore`` calls them; nothing else should.  Imported lazily (compiled into
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from numba import carray, cfunc, njit, types
 
-from .orderbook import (
+from .orderbook_kernels import (
     _H_CAP,
     _H_FCAP,
     _H_IDCAP,
