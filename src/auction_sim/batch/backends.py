@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from .tasks import Task, TaskResult, run_task
+from .worker_exit import quick_exit
 
 __all__ = ["SerialBackend", "ProcessBackend", "make_backend", "BACKENDS"]
 
@@ -43,12 +44,6 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _quick_exit() -> None:
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
-
-
 def _init_worker(threads: int) -> None:
     # Ctrl-C reaches the whole process group: the parent stops the pool and keeps
     # what finished; workers ignore it instead of printing tracebacks.
@@ -60,7 +55,7 @@ def _init_worker(threads: int) -> None:
     # (their finalizers have higher priorities).
     from multiprocessing import util
 
-    util.Finalize(None, _quick_exit, exitpriority=-100)
+    util.Finalize(None, quick_exit, exitpriority=-100)
     # Split the cores between workers so numba's threads do not oversubscribe them.
     os.environ["NUMBA_NUM_THREADS"] = str(threads)
     try:

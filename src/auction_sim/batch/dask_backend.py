@@ -25,8 +25,8 @@ import sys
 import threading
 from collections.abc import Iterable, Iterator
 
-from .backends import _quick_exit
 from .tasks import Task, TaskResult, run_task
+from .worker_exit import quick_exit
 
 try:
     from distributed.diagnostics.plugin import WorkerPlugin
@@ -99,7 +99,7 @@ def _exit_if_closed() -> None:
     # The last of multiprocessing's exit finalizers in the worker process (after the
     # worker has closed and its queues are flushed): skip the interpreter's teardown.
     if _CLOSED_GRACEFULLY:
-        _quick_exit()
+        quick_exit()
 
 
 class QuickExit(WorkerPlugin):
