@@ -198,11 +198,6 @@ def _check_classes(a: AuctionSection, s: StrategySection) -> None:
     if s.kind == "adaptive":
         raise FieldError("strategy.kind", "'adaptive' is not available with bidder classes")
     dists = [c.values for c in a.classes]
-    try:
-        common_low(dists, a.reserve)
-    except AsymmetricError as exc:
-        key = "auction.reserve" if exc.index is None else f"auction.classes[{exc.index}].values"
-        raise FieldError(key, str(exc)) from None
     if s.kind == "equilibrium" and a.format in ("first_price", "dutch"):
         for i, d in enumerate(dists):
             lo, hi = d.support()
@@ -212,3 +207,11 @@ def _check_classes(a: AuctionSection, s: StrategySection) -> None:
                     "the first-price equilibrium with classes needs a value density;"
                     " found a point mass (dist = 'constant')",
                 )
+    try:
+        common_low(dists, a.reserve)
+    except AsymmetricError as exc:
+        solved = s.kind == "equilibrium" and a.format in ("first_price", "dutch")
+        if exc.index is None:  # nobody can bid: degenerate in every format
+            raise FieldError("auction.reserve", str(exc)) from None
+        if solved:  # truthful formats need no common lowest bid
+            raise FieldError(f"auction.classes[{exc.index}].values", str(exc)) from None
