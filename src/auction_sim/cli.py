@@ -8,7 +8,6 @@ progress and logs go to stderr.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from collections.abc import Sequence
@@ -20,7 +19,6 @@ from .scenario import Scenario, ScenarioError, load_scenario
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from .batch import Results
 
 # rich, pandas and the result store are imported inside the commands: a process-pool worker
 # started by the ``auction-sim`` script re-imports this module (multiprocessing's spawn runs
@@ -128,56 +126,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     w.add_argument("kinds", nargs="*", metavar="KIND", help="kinds to warm (default: all)")
 
+    mt = sub.add_parser("metrics", help="every metric's name, unit and definition")
+    mt.add_argument("kinds", nargs="*", metavar="KIND", help="kinds to list (default: all)")
+
     rep = sub.add_parser(
         "report", help="write an HTML report (figures, summary, scenario) of a result folder"
     )
     rep.add_argument("directory", metavar="DIR", help="a folder written by `run --out DIR`")
     rep.add_argument("--out", help="HTML file to write (default: DIR/report.html)")
     return p
-
-
-def _fmt(x: float | None, se: float | None = None) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "—"
-    s = f"{x:.4g}"
-    if se is not None and not (isinstance(se, float) and math.isnan(se)):
-        s += f" ± {se:.1g}"
-    return s
-
-
-def _print_table(results: Results, console: Console) -> None:
-    """Wide table (one row per point) when it fits; long (one row per point and metric) else."""
-    data = results.to_json_dict()
-    title = (
-        f"{data['scenario']} ({data['kind']}, seed {data['seed']},"
-        f" {data['replications']} replications; mean ± stderr)"
-    )
-    from rich.table import Table
-
-    wide = len(results.params) + len(results.metrics) <= 9
-    table = Table(title=title)
-    for p in results.params:
-        table.add_column(p)
-    if wide:
-        for m in results.metrics:
-            table.add_column(m, justify="right")
-    else:
-        table.add_column("metric")
-        table.add_column("mean ± stderr", justify="right")
-    for i, pt in enumerate(data["points"]):
-        cells = [str(pt["params"][p]) for p in results.params]
-        stats = pt["metrics"]
-        if wide:
-            table.add_row(*cells, *(_fmt(stats[m]["mean"], stats[m]["stderr"]) for m in stats))
-            continue
-        for k, m in enumerate(results.metrics):
-            table.add_row(
-                *(cells if k == 0 else [""] * len(cells)),
-                m,
-                _fmt(stats[m]["mean"], stats[m]["stderr"]),
-                end_section=k == len(results.metrics) - 1 and i < len(data["points"]) - 1,
-            )
-    console.print(table)
 
 
 def _load(args, err: Console) -> Scenario:
@@ -271,7 +228,9 @@ def _run(args, out: Console, err: Console) -> int:
     if args.json:
         sys.stdout.write(results.to_json() + "\n")
     else:
-        _print_table(results, out)
+        from .table import print_summary
+
+        print_summary(results, out)
         if args.out:
             out.print(f"results in {args.out}", markup=False, highlight=False)
     if results.failures:
@@ -372,6 +331,18 @@ def _warmup(args, out: Console, err: Console) -> int:
     return 0
 
 
+def _metrics(args, out: Console, err: Console) -> int:
+    from .metrics import CATALOGUE, render_text
+
+    bad = [k for k in args.kinds if k not in CATALOGUE]
+    if bad:
+        raise ScenarioError(
+            "metrics", None, f"unknown kind {bad[0]!r}; kinds: {', '.join(CATALOGUE)}"
+        )
+    sys.stdout.write(render_text(args.kinds or list(CATALOGUE)))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``auction-sim``; returns the exit status."""
     from rich.console import Console
@@ -386,6 +357,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args, out, err)
         if args.command == "report":
             return _report(args, out, err)
+        if args.command == "metrics":
+            return _metrics(args, out, err)
         if args.command == "warmup":
             return _warmup(args, out, err)
     except ScenarioError as exc:

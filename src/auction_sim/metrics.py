@@ -1,0 +1,198 @@
+"""Every metric's unit, range and one-line definition: the one source for the CLI, docs, report.
+
+``auction-sim metrics [KIND]`` prints this catalogue; ``docs/metrics.md`` is generated from
+it (``python -m auction_sim.metrics > docs/metrics.md``; a test keeps the two equal); the
+summary table groups by it (economics first, engine statistics apart, counts as integers)
+and the report labels axes with its units and clips intervals to its ranges.  A test checks
+that the catalogue names exactly the metrics each kind reports.
+
+Units: ``share`` (a fraction in [0, 1]), ``currency`` (the scenario's money unit; values
+have median about 1 unless the scenario says otherwise), ``days`` (simulated days),
+``count`` (a whole number per run), ``log`` (natural-log units: 0.1 is about 10 %),
+``ratio`` (dimensionless, not bounded by 1), ``rounds``, ``%``, ``quality``.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import NamedTuple
+
+__all__ = ["Metric", "CATALOGUE", "PER_CLASS", "lookup", "metrics_of_kind", "render_markdown"]
+
+
+class Metric(NamedTuple):
+    name: str
+    unit: str
+    definition: str
+    low: float | None = None  # the metric's range, for clipping intervals
+    high: float | None = None
+    engine: bool = False  # an engine statistic, not an economic quantity
+
+    @property
+    def count(self) -> bool:
+        return self.unit == "count"
+
+
+def _share(name: str, definition: str) -> Metric:
+    return Metric(name, "share", definition, 0.0, 1.0)
+
+
+def _count(name: str, definition: str, engine: bool = False) -> Metric:
+    return Metric(name, "count", definition, 0.0, None, engine)
+
+
+def _money(name: str, definition: str, low: float | None = 0.0) -> Metric:
+    return Metric(name, "currency", definition, low)
+
+
+CATALOGUE: dict[str, tuple[Metric, ...]] = {
+    "auction": (
+        _money("revenue", "mean seller receipts per auction (0 when unsold)"),
+        _share("efficiency", "sum of winners' values / sum of the highest values"),
+        _share("sale_rate", "share of auctions that sold (a bid at or above the reserve)"),
+        _money("bidder_surplus", "mean winner's value minus price per auction", None),
+        Metric("price_to_value", "ratio", "price / highest value, over sold auctions", 0.0),
+        _money("winner_curse", "mean price minus the winner's true value, sold auctions", None),
+        _share("late_bid_share", "bids placed in the closing window / bids placed (timed)"),
+        Metric("extensions", "count", "soft-close extensions per auction (timed)", 0.0),
+    ),
+    "bargaining": (
+        _share("agreement_rate", "share of buyer-seller pairs that agree"),
+        _share("gains_ratio", "realised gains from trade / first-best gains"),
+        _share("seller_share", "the seller's part of the realised gains"),
+        Metric("rounds", "rounds", "mean rounds to agreement (1 = first offer accepted)", 1.0),
+        _money("price", "mean agreed price"),
+    ),
+    "listing": (
+        _share("sale_rate", "share of listings sold in any listing period"),
+        _money("revenue", "mean price per listing (0 when withdrawn)"),
+        Metric("days_to_sale", "days", "mean days from first listing to sale, sold ones", 0.0),
+        _share("bidding_share", "share of listings that went to competitive bidding"),
+        _share("efficiency", "sum of the buyers' values / sum of the highest values, sold"),
+    ),
+    "double_auction": (
+        _share("efficiency", "realised gains from trade / maximum (competitive) gains"),
+        Metric("volume", "count", "trades per period", 0.0),
+        _money("price_rmse", "RMS deviation of trade prices from the equilibrium price"),
+        Metric("alpha", "%", "Smith's coefficient of convergence in the last period", 0.0),
+        Metric("alpha_first", "%", "Smith's alpha in the first period", 0.0),
+        _money("mean_price", "mean trade price"),
+    ),
+    "pricing": (
+        Metric("rmse_log", "log", "RMSE of the posterior mean log value against the truth", 0.0),
+        Metric("oracle_rmse_log", "log", "the same for the oracle (true parameters)", 0.0),
+        _share("coverage90", "share of true log values inside the 90 % posterior interval"),
+        Metric("bias_log", "log", "mean error of the posterior mean log value (est - true)"),
+        Metric("rmse_ratio", "ratio", "rmse_log / oracle_rmse_log (1 = as good as the oracle)"),
+        _share("oracle_coverage90", "coverage of the oracle's 90 % interval"),
+        _share("shading_hat", "estimated quote shading (true value: pricing.shading)"),
+        _count("iterations", "EM iterations of the joint estimator (0 otherwise)", True),
+        Metric("comparables_rmse_log", "log", "RMSE of the comparable-deal model, log", 0.0),
+    ),
+    "market": (
+        _share("deal_rate", "paid deals / achievements registered during the horizon"),
+        Metric("days_to_deal", "days", "median days from registration to a paid deal", 0.0),
+        _money("volume", "total price of paid deals"),
+        Metric("price_to_value", "ratio", "mean price / highest value among lookers, deals", 0.0),
+        _share("efficiency", "buyers' values / highest values among lookers, deals"),
+        _share("converted_2y", "public results converted within 2 years of registration"),
+        _count("free_licensed", "free licences under use-first-transfer-later"),
+        _money("broker_income", "total broker commissions"),
+        _count("events", "SimPy events processed (depends on the engine's batching)", True),
+        _count("registered", "achievements registered during the horizon"),
+        _count("deals", "paid deals"),
+        _share("auction_share", "share of paid deals made by auction"),
+        _share("listing_share", "share of paid deals made by listed trade"),
+        _share("negotiation_share", "share of paid deals made by negotiation"),
+        _count("forced_auctions", "paid deals from forced public auctions (use-first)"),
+        _money("platform_fees", "total platform fees"),
+        _money("subsidy_paid", "the state's insurance premium subsidy"),
+        Metric("price_error_first", "log", "RMS log error of price estimates, first quarter", 0.0),
+        Metric("price_error_last", "log", "RMS log error of price estimates, last quarter", 0.0),
+        _count("failed_fits", "joint-estimator refits not used (failed or degenerate)", True),
+    ),
+    "procurement": (
+        Metric("buyer_utility", "currency", "mean buyer score (w q - p) per problem, 0 unawarded"),
+        Metric("quality", "quality", "mean delivered quality, awarded contracts", 0.0),
+        _money("price", "mean price paid, awarded contracts"),
+        _money("supplier_surplus", "mean winner's price minus cost per problem", None),
+        _share("efficiency", "realised surplus / maximum surplus"),
+        _share("award_rate", "share of problems awarded a contract"),
+    ),
+}
+
+PER_CLASS: dict[str, tuple[Metric, ...]] = {
+    "auction": (
+        _share("win_share_{k}", "share of auctions won by a bidder of class k"),
+        _money("class_surplus_{k}", "mean surplus of class k's winners per auction", None),
+    ),
+}
+"""Metrics reported once per bidder class (k = 1, 2, ... in file order), where classes exist."""
+
+
+def metrics_of_kind(kind: str) -> tuple[Metric, ...]:
+    """The catalogue entries of a kind (``KeyError`` for an unknown kind)."""
+    return CATALOGUE[kind]
+
+
+def lookup(kind: str, name: str) -> Metric | None:
+    """The entry of one metric, per-class names included; None if it is not catalogued."""
+    for m in CATALOGUE.get(kind, ()):
+        if m.name == name:
+            return m
+    for m in PER_CLASS.get(kind, ()):
+        pattern = re.escape(m.name).replace(r"\{k\}", r"(\d+)")
+        hit = re.fullmatch(pattern, name)
+        if hit:
+            k = hit.group(1)
+            return m._replace(name=name, definition=m.definition.replace("class k", f"class {k}"))
+    return None
+
+
+def axis_label(kind: str, name: str) -> str:
+    """``name (unit)`` for a figure axis."""
+    m = lookup(kind, name)
+    return f"{name} ({m.unit})" if m else name
+
+
+def render_text(kinds: list[str]) -> str:
+    """The plain-text table ``auction-sim metrics`` prints."""
+    lines = []
+    for kind in kinds:
+        lines.append(f"{kind}")
+        rows = list(CATALOGUE[kind]) + list(PER_CLASS.get(kind, ()))
+        width = max(len(m.name) for m in rows)
+        for m in rows:
+            tag = "  [engine statistic]" if m.engine else ""
+            lines.append(f"  {m.name:<{width}}  {m.unit:<8}  {m.definition}{tag}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def render_markdown() -> str:
+    """``docs/metrics.md``: every kind's metrics with unit, range and definition."""
+    out = [
+        "# Metrics",
+        "",
+        "Generated from `src/auction_sim/metrics.py` (`python -m auction_sim.metrics >"
+        " docs/metrics.md`); `auction-sim metrics [KIND]` prints the same. Engine statistics"
+        " describe the engine, not the modelled market.",
+        "",
+    ]
+    for kind in CATALOGUE:
+        out += [f"## {kind}", "", "| metric | unit | range | definition |", "|---|---|---|---|"]
+        for m in list(CATALOGUE[kind]) + list(PER_CLASS.get(kind, ())):
+            lo = "" if m.low is None else f"{m.low:g}"
+            hi = "" if m.high is None else f"{m.high:g}"
+            rng = f"[{lo}, {hi}]" if (lo or hi) else "any"
+            eng = " *(engine statistic)*" if m.engine else ""
+            if m in PER_CLASS.get(kind, ()):
+                eng += " *(per bidder class, k = 1, 2, ...)*"
+            out.append(f"| `{m.name}` | {m.unit} | {rng} | {m.definition}{eng} |")
+        out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(render_markdown())
