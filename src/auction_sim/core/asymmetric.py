@@ -439,18 +439,35 @@ def bid_at_class(v, k, bid, inv_width, low) -> float:
     return bid[k, j] + (u - j) * (bid[k, j + 1] - bid[k, j])
 
 
+@njit(cache=True, inline="always")
+def _bid_row(values, cls, bid, inv_width, low, i, out):
+    """Row ``i`` of :func:`bid_at_class`, written out: as a call it compiles ~7x slower
+    in the serial driver (measured; the parallel driver was unaffected)."""
+    last = bid.shape[1] - 1
+    for j in range(values.shape[1]):
+        v = values[i, j]
+        k = cls[j]
+        if not (v >= low):
+            out[i, j] = np.nan
+            continue
+        u = (v - low) * inv_width[k]
+        if u >= last:
+            out[i, j] = bid[k, last]
+            continue
+        c = int(u)
+        out[i, j] = bid[k, c] + (u - c) * (bid[k, c + 1] - bid[k, c])
+
+
 @njit(cache=True)
 def _bids_serial(values, cls, bid, inv_width, low, out):
     for i in range(values.shape[0]):
-        for j in range(values.shape[1]):
-            out[i, j] = bid_at_class(values[i, j], cls[j], bid, inv_width, low)
+        _bid_row(values, cls, bid, inv_width, low, i, out)
 
 
 @njit(cache=True, parallel=True)
 def _bids_parallel(values, cls, bid, inv_width, low, out):
     for i in prange(values.shape[0]):
-        for j in range(values.shape[1]):
-            out[i, j] = bid_at_class(values[i, j], cls[j], bid, inv_width, low)
+        _bid_row(values, cls, bid, inv_width, low, i, out)
 
 
 @njit(cache=True)
@@ -458,8 +475,7 @@ def _bid_clear_serial(
     values, cls, bid, inv_width, low, tie_u, reserve, rule, bids, winner, price, high, second
 ):
     for i in range(values.shape[0]):
-        for j in range(values.shape[1]):
-            bids[i, j] = bid_at_class(values[i, j], cls[j], bid, inv_width, low)
+        _bid_row(values, cls, bid, inv_width, low, i, bids)
         clear_row(bids, tie_u, i, reserve, rule, winner, price, high, second)
 
 
@@ -468,8 +484,7 @@ def _bid_clear_parallel(
     values, cls, bid, inv_width, low, tie_u, reserve, rule, bids, winner, price, high, second
 ):
     for i in prange(values.shape[0]):
-        for j in range(values.shape[1]):
-            bids[i, j] = bid_at_class(values[i, j], cls[j], bid, inv_width, low)
+        _bid_row(values, cls, bid, inv_width, low, i, bids)
         clear_row(bids, tie_u, i, reserve, rule, winner, price, high, second)
 
 
