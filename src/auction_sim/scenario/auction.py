@@ -66,7 +66,7 @@ class AuctionSection(Section):
     classes: list[BidderClass] | None = Field(
         None,
         description="bidder classes ([[auction.classes]] tables with count and values), instead"
-        " of bidders + values; bidders becomes the total count",
+        " of bidders + values; the bidders per auction are then the classes' total count",
     )
     value_model: ValueModel = Field("private", description="private | common | affiliated")
     common_share: float = Field(
