@@ -127,3 +127,26 @@ def test_bid_and_clear_is_clear_sealed_of_the_bids(tables, rule, parallel):
     ref = clear_sealed(bids, tie_u, 0.2, rule)
     for x, y in zip(res, ref, strict=True):
         np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("fmt", ["first_price", "second_price", "english", "dutch"])
+@pytest.mark.parametrize("strategy", ["equilibrium", "truthful"])
+def test_lab_with_classes_passes_the_conformance_check(fmt, strategy):
+    from auction_sim.mechanisms.auctions import check_mechanism
+    from auction_sim.scenario import scenario_from_dict
+
+    raw = {
+        "kind": "auction",
+        "auction": {
+            "format": fmt,
+            "reserve": 0.2,
+            "increment": 0.001,
+            "classes": [
+                {"count": 2, "values": {"dist": "uniform", "low": 0.0, "high": 1.0}},
+                {"count": 1, "values": {"dist": "lognormal", "mean_log": 0.0, "sd_log": 0.5}},
+            ],
+        },
+        "strategy": {"kind": strategy},
+    }
+    out = check_mechanism(scenario_from_dict(raw).model, auctions=3000)
+    assert out.values.shape == (3000, 3)
