@@ -73,10 +73,10 @@ def relist_steps(relist_discount: float, n_periods: int) -> np.ndarray:
 @njit(cache=True, inline="always")
 def listing_row(
     i, list_price, step, offsets, buyer_values, arrival, rule, period_days,
-    sb, st, sj, ow, op, oh, os_,
+    sb, st, ow, op, oh, os_,
     period, price, days, winner_value, best_value, intents, bidding, winner,
 ):  # fmt: skip
-    """Listing ``i`` through its periods; ``sb, st, sj, ow, op, oh, os_`` are scratch arrays."""
+    """Listing ``i`` through its periods; ``sb, st, ow, op, oh, os_`` are scratch arrays."""
     n_periods = step.shape[0]
     best = 0.0
     seen = False
@@ -95,7 +95,6 @@ def listing_row(
             if v >= p:
                 sb[0, k] = v
                 st[0, k] = -arrival[j]
-                sj[k] = j
                 k += 1
                 if arrival[j] < first_t:
                     first_t = arrival[j]
@@ -117,7 +116,13 @@ def listing_row(
             clear_row(sb, st, 0, p, SECOND_PRICE, ow, op, oh, os_)
             price[i] = op[0]
             winner_value[i] = sb[0, ow[0]]
-            winner[i] = sj[ow[0]]
+            c = -1  # the ow[0]-th intent (a pass over one period; cheaper than a scratch list)
+            for j in range(a, b):
+                if buyer_values[j] >= p:
+                    c += 1
+                    if c == ow[0]:
+                        winner[i] = j
+                        break
             days[i] = (r + 1) * period_days
             bidding[i] = k >= 2
         return
@@ -136,7 +141,6 @@ def _block(lo, hi, width, list_price, step, offsets, buyer_values, arrival, rule
            period, price, days, winner_value, best_value, intents, bidding, winner):  # fmt: skip
     sb = np.empty((1, width))
     st = np.empty((1, width))
-    sj = np.empty(width, np.int64)
     ow = np.empty(1, np.int64)
     op = np.empty(1)
     oh = np.empty(1)
@@ -144,7 +148,7 @@ def _block(lo, hi, width, list_price, step, offsets, buyer_values, arrival, rule
     for i in range(lo, hi):
         listing_row(
             i, list_price, step, offsets, buyer_values, arrival, rule, period_days,
-            sb, st, sj, ow, op, oh, os_,
+            sb, st, ow, op, oh, os_,
             period, price, days, winner_value, best_value, intents, bidding, winner,
         )  # fmt: skip
 
