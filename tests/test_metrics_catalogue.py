@@ -79,3 +79,10 @@ def test_metrics_command(capsys):
         line = next(x for x in out.splitlines() if x.split()[:1] == [m.name])
         assert m.unit in line
     assert main(["metrics", "nope"]) == 2
+
+
+def test_the_market_series_have_units():
+    from auction_sim.experiments.market import SERIES as MARKET_SERIES
+    from auction_sim.metrics import SERIES
+
+    assert set(SERIES) == set(MARKET_SERIES) - {"month"}

@@ -14,11 +14,25 @@ have median about 1 unless the scenario says otherwise), ``days`` (simulated day
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from typing import NamedTuple
 
-__all__ = ["Metric", "CATALOGUE", "PER_CLASS", "lookup", "metrics_of_kind", "render_markdown"]
+__all__ = [
+    "Metric",
+    "CATALOGUE",
+    "PER_CLASS",
+    "KEY",
+    "GROUPS",
+    "SERIES",
+    "KEY_SERIES",
+    "lookup",
+    "axis_label",
+    "bounds",
+    "metrics_of_kind",
+    "render_markdown",
+]
 
 
 class Metric(NamedTuple):
@@ -131,6 +145,43 @@ PER_CLASS: dict[str, tuple[Metric, ...]] = {
 """Metrics reported once per bidder class (k = 1, 2, ... in file order), where classes exist."""
 
 
+KEY: dict[str, tuple[str, ...]] = {
+    "auction": ("revenue", "efficiency", "sale_rate", "bidder_surplus", "price_to_value"),
+    "bargaining": ("agreement_rate", "gains_ratio", "seller_share", "rounds"),
+    "listing": ("sale_rate", "revenue", "days_to_sale", "bidding_share", "efficiency"),
+    "double_auction": ("efficiency", "volume", "price_rmse", "alpha"),
+    "pricing": ("rmse_log", "oracle_rmse_log", "coverage90", "bias_log"),
+    "market": ("deal_rate", "days_to_deal", "price_to_value", "efficiency"),
+    "procurement": ("buyer_utility", "quality", "price", "efficiency", "award_rate"),
+}
+"""The metrics a report leads with, per kind (the rest follow under "All metrics")."""
+
+GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
+    "market": {"method_shares": ("auction_share", "listing_share", "negotiation_share")},
+}
+"""Metrics of one unit drawn together in one key figure (name -> metrics)."""
+
+SERIES: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        _count("deals", "paid deals in the month"),
+        _money("volume", "total price of the month's paid deals"),
+        _money("broker_income", "broker commissions in the month"),
+        _count("deals_auction", "paid deals by auction"),
+        _count("deals_listing", "paid deals by listed trade"),
+        _count("deals_negotiation", "paid deals by negotiation"),
+        _count("deals_free_license", "free licences"),
+        Metric("price_error", "log", "RMS log error of the month's price estimates", 0.0),
+        _count("priced_deals", "deals with a price estimate"),
+        Metric("value_error", "log", "RMS error of the posterior mean against true θ", 0.0),
+        _count("priced", "achievements priced in the month"),
+    )
+}
+"""The market's monthly series (``timeseries.parquet`` columns) with their units."""
+
+KEY_SERIES: dict[str, tuple[str, ...]] = {"market": ("deals", "price_error")}
+
+
 def metrics_of_kind(kind: str) -> tuple[Metric, ...]:
     """The catalogue entries of a kind (``KeyError`` for an unknown kind)."""
     return CATALOGUE[kind]
@@ -150,10 +201,22 @@ def lookup(kind: str, name: str) -> Metric | None:
     return None
 
 
-def axis_label(kind: str, name: str) -> str:
-    """``name (unit)`` for a figure axis."""
-    m = lookup(kind, name)
+def axis_label(kind: str | None, name: str) -> str:
+    """``name (unit)`` for a figure axis (a metric or a monthly series of the kind)."""
+    m = lookup(kind, name) if kind else None
+    if m is None and kind == "market":
+        m = SERIES.get(name)
     return f"{name} ({m.unit})" if m else name
+
+
+def bounds(kind: str | None, name: str) -> tuple[float, float]:
+    """The range a metric's values (and intervals) can take: (-inf, inf) if unknown."""
+    m = lookup(kind, name) if kind else None
+    if m is None and kind == "market":
+        m = SERIES.get(name)
+    lo = -math.inf if m is None or m.low is None else m.low
+    hi = math.inf if m is None or m.high is None else m.high
+    return lo, hi
 
 
 def render_text(kinds: list[str]) -> str:

@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 
 import auction_sim as asim
 from auction_sim import cli
+from auction_sim.metrics import GROUPS
 from auction_sim.report import (
     TIMESERIES_FILE,
     build_report,
@@ -53,9 +54,12 @@ def test_page_is_self_contained_with_figures_table_and_scenario(run_dir, report_
     # Nothing is fetched from elsewhere: no external src/href, no script.
     assert not re.search(r'(src|href)="(?!data:)', page)
     assert "<script" not in page
-    # The summary table: every point and metric; the scenario as run.
-    assert page.count("<tr>") == 1 + 8
+    # The summary table: one row per defined metric, one column per point, at most 6 points
+    # a table (8 points: two tables); undefined metrics named, not shown as "— ± —".
+    assert page.count("<tr>") == 2 * (1 + len(metrics))
+    assert all(f"<th>point {i}<br>" in page for i in range(8))
     assert all(m in page for m in metrics)
+    assert "— ± —" not in page and "not defined in this run" in page
     assert "[sweep]" in page and "revenue_equivalence" in page
     assert "auction.auctions = 2000" in page or "auctions = 2000" in page
 
@@ -65,7 +69,8 @@ def test_figure_has_one_line_per_other_swept_value_and_ci_bars(run_dir):
     fig = sweep_figure(res, "auction.bidders", "revenue")
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
-    assert ax.get_xlabel() == "auction.bidders" and ax.get_ylabel() == "revenue"
+    assert ax.get_xlabel() == "auction.bidders" and ax.get_ylabel() == "revenue (currency)"
+    assert "n = 3 runs per point" in ax.get_title()
     assert len(ax.containers) == 2  # first_price and second_price, each an errorbar
     summ = res.summary()
     fp = summ[(summ["metric"] == "revenue") & (summ["auction.format"] == "first_price")]
@@ -136,7 +141,8 @@ def test_report_builds_for_every_bundled_scenario(path, tmp_path, monkeypatch):
     page = build_report(tmp_path).read_text()
     assert "Summary" in page and "Scenario as run" in page
     n_figs = len(list((tmp_path / "figures").glob("*.png")))
-    assert n_figs == len(scenario.sweep) * (len(metrics) - 1)
+    groups = [g for g in GROUPS.get(scenario.kind, {}).values() if set(g) <= set(metrics)]
+    assert n_figs == len(scenario.sweep) * (len(metrics) - 1 + len(groups))
     assert page.count("<img ") == n_figs
 
 
@@ -150,7 +156,10 @@ def test_report_without_sweep_and_with_failures(tmp_path):
         '{"point": 0, "replication": 2, "error": "ValueError: <boom>\\nTraceback ..."}\n'
     )
     page = build_report(tmp_path / "o").read_text()
-    assert "No swept parameter" in page and page.count("<tr>") == 2
+    # a run without a sweep leads with a headline table of the key metrics (5 for auction),
+    # then the summary table (the 6 metrics defined for a sealed auction)
+    assert "No swept parameter" in page and page.count("<tr>") == (1 + 5) + (1 + 6)
+    assert page.index('class="headline"') < page.index("<h2>Summary")
     assert "Failed tasks" in page and "ValueError: &lt;boom&gt;" in page
 
 

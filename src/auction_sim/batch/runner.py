@@ -50,6 +50,9 @@ def execute(
     Results
         ``failures`` lists the tasks that raised; the others are complete.
     """
+    if replications is not None and int(replications) != scenario.replications:
+        # the scenario as run (scenario.toml, the report) records the replications run
+        scenario = scenario.with_overrides({"replications": int(replications)})
     metrics = list(metrics_for(scenario.kind, scenario))
     tasks = make_tasks(scenario, replications)
     total = len(tasks)

@@ -20,13 +20,17 @@ import io
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from ..batch import Results
+from ..metrics import GROUPS, KEY, KEY_SERIES, bounds, lookup
+from ..table import fmt_estimate
 from .figures import (
     TIMESERIES_FILE,
     figure_name,
+    group_figure,
     point_labels,
     sweep_figures,
     timeseries_figures,
@@ -68,38 +72,65 @@ def _num(x) -> str:
     return "—" if not math.isfinite(x) else f"{x:.4g}"
 
 
+POINTS_PER_TABLE = 6
+"""Grid points per summary table: more points are split over several tables (page width)."""
+
+
 def _summary_table(results: Results) -> str:
+    """One row per metric (with its unit), one column per grid point; metrics undefined
+    at every point are left out and named below the table."""
     summary = results.summary()
     if summary.empty:
         return '<p class="note">No finished task: nothing to summarise.</p>'
-    params, metrics = results.params, results.metrics
-    head = "".join(f"<th>{html.escape(p)}</th>" for p in ["point", *params])
-    head += "".join(f"<th>{html.escape(m)}</th>" for m in metrics)
-    rows = []
-    for point, grp in summary.groupby("point", sort=True):
-        first = grp.iloc[0]
-        cells = [f'<td class="p">{int(point)}</td>']
-        cells += [f'<td class="p">{html.escape(str(first[p]))}</td>' for p in params]
-        by_metric = {r["metric"]: r for _, r in grp.iterrows()}
-        for m in metrics:
-            r = by_metric.get(m)
-            if r is None:
-                cells.append("<td>—</td>")
-                continue
-            cells.append(
-                f"<td>{_num(r['mean'])} ± {_num(r['stderr'])}<br>"
-                f"<small>[{_num(r['ci95_low'])}, {_num(r['ci95_high'])}] n={int(r['n'])}"
-                "</small></td>"
-            )
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return (
-        "<table><thead><tr>"
-        + head
-        + "</tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table>"
-        + "<p class=note>mean ± standard error; [95 % t-confidence interval]; n finite runs</p>"
+    params, kind = results.params, results.kind
+    defined = summary.groupby("metric", sort=False)["mean"].apply(lambda s: s.notna().any())
+    undefined = [m for m in results.metrics if not defined.get(m, False)]
+    shown = [m for m in results.metrics if defined.get(m, False)]
+    economic = [m for m in shown if not ((e := lookup(kind, m)) and e.engine)]
+    engine = [m for m in shown if m not in economic]
+    points = sorted(summary["point"].unique())
+    by = {(int(r["point"]), r["metric"]): r for _, r in summary.iterrows()}
+    first = {int(p): grp.iloc[0] for p, grp in summary.groupby("point", sort=True)}
+    out = []
+    for start in range(0, len(points), POINTS_PER_TABLE):
+        chunk = [int(p) for p in points[start : start + POINTS_PER_TABLE]]
+        head = "<th>metric</th>" + "".join(
+            f"<th>point {p}<br><small>"
+            + "<br>".join(html.escape(f"{k}={first[p][k]}") for k in params)
+            + "</small></th>"
+            for p in chunk
+        )
+        rows = []
+        for m in economic + engine:
+            entry = lookup(kind, m)
+            unit = f" <small>({html.escape(entry.unit)})</small>" if entry else ""
+            tag = " <small>engine</small>" if m in engine else ""
+            cells = [f'<td class="p">{html.escape(m)}{unit}{tag}</td>']
+            for p in chunk:
+                r = by.get((p, m))
+                if r is None or not math.isfinite(float(r["mean"])):
+                    cells.append("<td>—</td>")
+                    continue
+                lo, hi = np.clip([r["ci95_low"], r["ci95_high"]], *bounds(kind, m))
+                cells.append(
+                    f"<td>{fmt_estimate(r['mean'], r['stderr'], bool(entry and entry.count))}"
+                    f"<br><small>[{_num(lo)}, {_num(hi)}] n={int(r['n'])}</small></td>"
+                )
+            rows.append("<tr>" + "".join(cells) + "</tr>")
+        out.append(
+            "<table><thead><tr>"
+            + head
+            + "</tr></thead><tbody>"
+            + "".join(rows)
+            + "</tbody></table>"
+        )
+    note = (
+        "mean ± standard error; [95 % t-confidence interval, clipped to the metric's range];"
+        " n finite runs"
     )
+    if undefined:
+        note += "; not defined in this run (NaN everywhere): " + ", ".join(undefined)
+    return "".join(out) + f'<p class="note">{html.escape(note)}</p>'
 
 
 def _figure_block(figs: dict[str, Figure], fig_dir: Path | None) -> str:
@@ -109,12 +140,42 @@ def _figure_block(figs: dict[str, Figure], fig_dir: Path | None) -> str:
         if fig_dir is not None:
             (fig_dir / f"{name}.png").write_bytes(png)
         b64 = base64.b64encode(png).decode("ascii")
-        cap = html.escape(name.replace("__", " vs ", 1) if "__" in name else name)
+        if name.startswith("timeseries__"):
+            cap = html.escape(name.split("__", 1)[1] + " by month")
+        else:
+            cap = html.escape(name.replace("__", " vs ", 1) if "__" in name else name)
         items.append(
             f'<figure><img alt="{cap}" src="data:image/png;base64,{b64}">'
             f"<figcaption>{cap}</figcaption></figure>"
         )
     return '<div class="figs">' + "".join(items) + "</div>"
+
+
+def _headline(results: Results, key: list[str]) -> str:
+    """The key metrics of a run without a sweep: value ± stderr, 95 % CI, unit."""
+    summary = results.summary()
+    rows = []
+    for m in key:
+        r = summary[summary["metric"] == m]
+        if r.empty or not math.isfinite(float(r.iloc[0]["mean"])):
+            continue
+        r = r.iloc[0]
+        entry = lookup(results.kind, m)
+        lo, hi = np.clip([r["ci95_low"], r["ci95_high"]], *bounds(results.kind, m))
+        rows.append(
+            f'<tr><td class="p">{html.escape(m)}</td>'
+            f"<td>{fmt_estimate(r['mean'], r['stderr'], bool(entry and entry.count))}</td>"
+            f"<td>[{_num(lo)}, {_num(hi)}]</td>"
+            f"<td>{html.escape(entry.unit if entry else '')}</td><td>{int(r['n'])}</td></tr>"
+        )
+    if not rows:
+        return ""
+    return (
+        '<table class="headline"><thead><tr><th>metric</th><th>mean ± stderr</th>'
+        "<th>95 % CI</th><th>unit</th><th>n</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+    )
 
 
 def render_html(results: Results, directory: Path | None = None, save_figures: bool = True) -> str:
@@ -147,33 +208,60 @@ def render_html(results: Results, directory: Path | None = None, save_figures: b
         + "</p>",
     ]
 
-    parts.append("<h2>Metrics against swept parameters</h2>")
+    ts_path = d / TIMESERIES_FILE if d is not None else None
+    ts = pd.read_parquet(ts_path) if ts_path is not None and ts_path.exists() else None
+    labels = point_labels(results.points)
+    key = [m for m in KEY.get(results.kind, ()) if m in results.metrics]
+    key_series = KEY_SERIES.get(results.kind, ())
     figs = sweep_figures(results) if results.params and n_tasks else {}
+
+    parts.append("<h2>Key figures</h2>")
     if figs:
         parts.append(
-            '<p class="note">Mean over replications with 95 % confidence-interval error bars;'
-            " one line per value of the other swept parameters.</p>"
+            '<p class="note">Mean over replications with 95 % confidence intervals (clipped to'
+            " each metric's range); one series per value of the other swept parameters.</p>"
         )
         for param in results.params:
             suffix = "__" + figure_name(param)
-            mine = {k: f for k, f in figs.items() if k.endswith(suffix)}
+            mine = {f"{m}{suffix}": figs[f"{m}{suffix}"] for m in key if f"{m}{suffix}" in figs}
+            for name, group in GROUPS.get(results.kind, {}).items():
+                if all(m in results.metrics for m in group):
+                    mine[figure_name(name, param)] = group_figure(
+                        results, param, list(group), name.replace("_", " ")
+                    )
             if mine:
                 parts.append(f"<h3>against {esc(param)}</h3>")
                 parts.append(_figure_block(mine, fig_dir))
-    else:
-        parts.append('<p class="note">No swept parameter (or no finished task): see the table.</p>')
+    elif n_tasks:
+        parts.append(_headline(results, key))
+    if ts is not None and key_series:
+        parts.append(
+            _figure_block(timeseries_figures(ts, labels, results.kind, columns=key_series), fig_dir)
+        )
 
-    ts_path = d / TIMESERIES_FILE if d is not None else None
-    if ts_path is not None and ts_path.exists():
-        ts = pd.read_parquet(ts_path)
-        parts.append("<h2>Monthly time series</h2>")
+    rest = {k: f for k, f in figs.items() if k.split("__", 1)[0] not in key}
+    parts.append("<h2>All metrics</h2>")
+    if rest:
+        for param in results.params:
+            suffix = "__" + figure_name(param)
+            mine = {k: f for k, f in rest.items() if k.endswith(suffix)}
+            if mine:
+                parts.append(f"<h3>against {esc(param)}</h3>")
+                parts.append(_figure_block(mine, fig_dir))
+    elif not figs:
+        parts.append('<p class="note">No swept parameter (or no finished task): see the table.</p>')
+    if ts is not None:
+        others = [c for c in ts.columns if c not in ("point", "replication", "month", *key_series)]
+        parts.append("<h3>Monthly time series</h3>")
         parts.append(
             f'<p class="note">From {TIMESERIES_FILE}: mean over replications by month,'
             " 95 % confidence band, one line per grid point.</p>"
         )
-        parts.append(_figure_block(timeseries_figures(ts, point_labels(results.points)), fig_dir))
+        parts.append(
+            _figure_block(timeseries_figures(ts, labels, results.kind, columns=others), fig_dir)
+        )
     elif results.kind == "market":
-        parts.append("<h2>Monthly time series</h2>")
+        parts.append("<h3>Monthly time series</h3>")
         parts.append(f'<p class="note">No {TIMESERIES_FILE} in this folder.</p>')
 
     parts.append("<h2>Summary</h2>")
