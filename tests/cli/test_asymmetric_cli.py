@@ -40,6 +40,8 @@ def write(tmp_path, text):
         ("bidders = 7\n", WEAK.format(c=1, lo=0.0) + STRONG, "auction.bidders"),
         ("", WEAK.format(c=1, lo=0.0) + '[[auction.classes]]\ncount = 1\n'
          'values = {dist = "constant", value = 0.5}\n', "auction.classes[1].values"),
+        ("", '[[auction.classes]]\ncount = 1\nvalues = {dist = "uniform", lo = 0.0}\n',
+         "auction.classes[0].values.lo: unknown key; did you mean 'low'?"),
     ],
 )  # fmt: skip
 def test_bad_classes_exit_2_naming_the_key(tmp_path, extra, body, key):

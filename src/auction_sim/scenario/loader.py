@@ -242,11 +242,23 @@ def _walk(root: type[BaseModel], loc: tuple) -> tuple[list[str], type[BaseModel]
             if f is None:
                 return parts, cls
             kind, tgt = _target(f.annotation)
-            cls = tgt if kind == "model" else None
+            cls = tgt if kind == "model" else _item_model(f.annotation)
             union = tgt if kind == "union" else None
         else:
             cls = None
     return parts, cls
+
+
+def _item_model(annotation: Any) -> type[BaseModel] | None:
+    """The model of an array of tables (``list[M]`` or ``list[M] | None``), else None."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1:
+        annotation = args[0]
+    if typing.get_origin(annotation) is list:
+        (item,) = typing.get_args(annotation)
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            return item
+    return None
 
 
 def _translate(err: dict, root: type[BaseModel]) -> tuple[str, str]:
