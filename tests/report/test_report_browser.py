@@ -81,3 +81,39 @@ def test_report_loads_without_console_errors_and_renders(browser, report_page, r
     non_white = np.mean(np.any(img < 0.95, axis=-1))
     assert non_white > 0.02, f"screenshot is nearly blank ({non_white:.1%} non-white pixels)"
     assert img.std() > 0.05
+
+
+KEY_FIRST = {
+    "market_policy.toml": (
+        ["--set", "market.horizon_days=60", "--reps", "2"],
+        ["deal_rate", "days_to_deal", "price_to_value", "efficiency", "method_shares"],
+    ),
+    "reserve_price_study.toml": (
+        ["--set", "auction.auctions=1000", "--reps", "2", "--set", "auction.bidders=2"],
+        ["revenue", "efficiency", "sale_rate", "bidder_surplus", "price_to_value"],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(KEY_FIRST))
+def test_report_leads_with_key_figures_in_the_browser(browser, tmp_path, name):
+    """The page a designer opens: the first section is Key figures, its first images the
+    kind's key metrics (the rest under All metrics), and it fits a laptop-wide window."""
+    from auction_sim.cli import main
+
+    sets, key = KEY_FIRST[name]
+    out = tmp_path / "out"
+    args = ["run", f"scenarios/{name}", *sets, "--backend", "serial", "--no-progress"]
+    assert main([*args, "--out", str(out)]) == 0
+    assert main(["report", str(out)]) == 0
+    browser.get((out / "report.html").as_uri())
+    assert _errors(browser) == []
+    first_h2, alts, overflow = browser.execute_script(
+        "const h = document.querySelector('h2').textContent;"
+        "const a = Array.from(document.images).map(i => i.alt);"
+        "return [h, a, document.documentElement.scrollWidth > window.innerWidth];"
+    )
+    assert first_h2 == "Key figures"
+    firsts = [a.split(" vs ")[0] for a in alts[: len(key)]]
+    assert firsts == key
+    assert not overflow, "the page scrolls sideways"
