@@ -125,6 +125,13 @@ CATALOGUE: dict[str, tuple[Metric, ...]] = {
         Metric("price_error_first", "log", "RMS log error of price estimates, first quarter", 0.0),
         Metric("price_error_last", "log", "RMS log error of price estimates, last quarter", 0.0),
         _count("failed_fits", "joint-estimator refits not used (failed or degenerate)", True),
+        Metric(
+            "premium_over_reserve",
+            "ratio",
+            "mean price / reserve - 1, paid auction deals with a positive reserve",
+            -1.0,
+        ),  # fmt: skip
+        _share("auction_sale_rate", "timed auctions sold / timed auctions held (relists count)"),
     ),
     "procurement": (
         Metric("buyer_utility", "currency", "mean buyer score (w q - p) per problem, 0 unawarded"),

@@ -50,6 +50,8 @@ METRICS = (
     "price_error_first",
     "price_error_last",
     "failed_fits",
+    "premium_over_reserve",
+    "auction_sale_rate",
 )
 """Metric names: DESIGN §5 first.
 
@@ -71,7 +73,11 @@ METRICS = (
   the price error (RMSE of the platform's log price estimate against the log deal
   price) over the deals of the first and the last quarter of the horizon
   (``price_error_first`` / ``price_error_last``), and the joint-estimator refits
-  that failed or came back degenerate and were not used (``failed_fits``).
+  that failed or came back degenerate and were not used (``failed_fits``);
+* ``premium_over_reserve``: mean of price / reserve - 1 over paid auction deals whose
+  reserve (as opened: markup and relist discount included) was positive (NaN without one);
+* ``auction_sale_rate``: timed auctions that ended in a paid deal / timed auctions held
+  (every opening counts: relists and forced public auctions included; NaN without one).
 """
 
 SERIES = (
@@ -145,6 +151,10 @@ def metrics_of(run: MarketRun) -> dict[str, float]:
         "price_error_first": first,
         "price_error_last": last,
         "failed_fits": float(sim.pricer.failed_fits),
+        "premium_over_reserve": _nan_if_empty(np.asarray(sim.reserve_premiums), np.mean),
+        "auction_sale_rate": (
+            sim.auctions_sold / sim.auctions_held if sim.auctions_held else float("nan")
+        ),
     }
 
 

@@ -172,6 +172,9 @@ class MarketSim:
         self.priced_ev = self.env.event()  # succeeds when the pending items are priced
         self.errors: list[np.ndarray] = []  # per pricing day: rows (day, posterior mean - theta)
         self.price_errors: list[tuple[float, float]] = []  # (deal day, mean - log price)
+        self.auctions_held = 0  # timed auctions opened (relists and forced ones included)
+        self.auctions_sold = 0  # of them, settled with a paid deal
+        self.reserve_premiums: list[float] = []  # price / reserve - 1, sold auctions, reserve > 0
         self.ledger = Ledger()
         self.rng_snipes = stream(seed, "snipes")
         self.rng_policy = stream(seed, "policy")
@@ -437,6 +440,7 @@ class MarketSim:
         mech = self.scenario.mechanism
         reserve = self.reserve[i] * self._markup(i, forced) * float(self.relist_step[relists])
         self._open(i, B.AUCTION, reserve)
+        self.auctions_held += 1
         start = env.now
         yield self._timeout(mech.auction_days)
         offers = self._close(i)
@@ -460,7 +464,12 @@ class MarketSim:
             yield env.timeout(start + out.end - env.now)
         if out.winner < 0:
             return False
-        return self._settle(i, int(firms[out.winner]), out.price, AUCTION, forced)
+        ok = self._settle(i, int(firms[out.winner]), out.price, AUCTION, forced)
+        if ok and out.price > 0:
+            self.auctions_sold += 1
+            if reserve > 0:
+                self.reserve_premiums.append(out.price / reserve - 1.0)
+        return ok
 
     def _listing(self, i: int, relists: int):
         env = self.env
