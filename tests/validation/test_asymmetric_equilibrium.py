@@ -141,6 +141,8 @@ CASES = {
     "five uniform classes U[0, 1 + k/4], reserve 0.1": (
         [Uniform(low=0.0, high=1.0 + 0.25 * k) for k in range(5)], [1, 1, 1, 1, 1], 0.1),
     "beta(0.2, 0.2) against beta(3, 3)": ([Beta(a=0.2, b=0.2), Beta(a=3.0, b=3.0)], [1, 1], 0.0),
+    "five classes, 9 bidders (2, 1, 3, 1, 2)": (
+        [Uniform(low=0.0, high=1.0 + 0.25 * k) for k in range(5)], [2, 1, 3, 1, 2], 0.0),
 }  # fmt: skip
 
 
