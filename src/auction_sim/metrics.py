@@ -132,6 +132,14 @@ CATALOGUE: dict[str, tuple[Metric, ...]] = {
             -1.0,
         ),  # fmt: skip
         _share("auction_sale_rate", "timed auctions sold / timed auctions held (relists count)"),
+        _count("problems_posted", "problems firms posted (the demand side; 0 when off)"),
+        _count("problems_awarded", "posted problems awarded a contract before the horizon"),
+        _share("rd_success_rate", "awarded contracts whose R&D succeeded"),
+        _count(
+            "project_status_count", "successful contracts over the provincial project threshold"
+        ),
+        _money("compensation_paid", "risk compensation paid on failed contracts"),
+        Metric("procurement_quality", "quality", "mean delivered quality, awarded problems", 0.0),
     ),
     "procurement": (
         Metric("buyer_utility", "currency", "mean buyer score (w q - p) per problem, 0 unawarded"),

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from ..market.choice import AUCTION, FREE, LISTING, NEGOTIATION
+from ..market.problems import PROBLEM_METRICS, problem_metrics, simulate_problems
 from ..market.sim import MarketRun, simulate
 from ..scenario.market import MarketScenario
 
@@ -52,6 +53,8 @@ METRICS = (
     "failed_fits",
     "premium_over_reserve",
     "auction_sale_rate",
+    # the demand side: firms post problems (market/problems.py; 0 / NaN when it is off)
+    *PROBLEM_METRICS,
 )
 """Metric names: DESIGN §5 first.
 
@@ -154,6 +157,9 @@ def metrics_of(run: MarketRun) -> dict[str, float]:
         "premium_over_reserve": _nan_if_empty(np.asarray(sim.reserve_premiums), np.mean),
         "auction_sale_rate": (
             sim.auctions_sold / sim.auctions_held if sim.auctions_held else float("nan")
+        ),
+        **problem_metrics(
+            simulate_problems(s, sim.seed, sim.firms_by_field, sim.firms.budget0.size)
         ),
     }
 

@@ -17,6 +17,7 @@ from ..achievements import HOLDER_EFFECTS, HOLDER_MIX, HOLDER_TYPES, PUBLIC_FUND
 from ..values import Distribution, LogNormal
 from .base import ScenarioBase, Section
 from .errors import FieldError
+from .market_problems import ProblemsSection
 
 __all__ = [
     "HOLDER_TYPES",
@@ -340,6 +341,7 @@ class MarketScenario(ScenarioBase):
     pricing: MarketPricingSection = Field(default_factory=MarketPricingSection)
     mechanism: MechanismSection = Field(default_factory=MechanismSection)
     policy: PolicySection = Field(default_factory=PolicySection)
+    problems: ProblemsSection = Field(default_factory=ProblemsSection)
 
     @model_validator(mode="after")
     def _check(self) -> MarketScenario:
