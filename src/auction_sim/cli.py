@@ -113,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     r.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    r.add_argument(
+        "--paired",
+        action="store_true",
+        help="common random numbers: every grid point sees the same streams ([sweep] paired)",
+    )
 
     v = sub.add_parser("validate", help="check a scenario file and show its grid")
     v.add_argument("scenario", help="scenario TOML file")
@@ -134,6 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("directory", metavar="DIR", help="a folder written by `run --out DIR`")
     rep.add_argument("--out", help="HTML file to write (default: DIR/report.html)")
+
+    from .design.cli import add_design_parsers
+
+    add_design_parsers(sub, _positive_int, _seed, BACKENDS)
     return p
 
 
@@ -157,6 +166,8 @@ def _run(args, out: Console, err: Console) -> int:
     from .batch import RunInterrupted, StoreMismatch, execute
 
     scenario = _load(args, err)
+    if args.paired and not scenario.paired:
+        scenario = scenario.with_paired(True)
     _check_size(scenario, args.reps, args.max_tasks)
     if args.out is not None:
         from pathlib import Path
@@ -361,6 +372,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _metrics(args, out, err)
         if args.command == "warmup":
             return _warmup(args, out, err)
+        if args.command in ("compare", "optimize", "calibrate"):
+            from .design.cli import run_design_command
+
+            return run_design_command(args, out, err)
     except ScenarioError as exc:
         err.print(f"auction-sim: {exc}", markup=False, highlight=False)
         return 2

@@ -15,6 +15,11 @@ depend on which worker ran it, or when.
 * the replication key is the replication index;
 * a stream key is a stable 32-bit hash (CRC-32) of the stream name.
 
+Common random numbers (``[sweep] paired = true``, ``run --paired``): the grid-point key
+of every point is the key of the empty parameter set, so a task's seed depends on the
+replication alone; every point of the grid then sees the numbers of the unswept scenario,
+replication by replication, and points differ only through the swept parameters.
+
 Send :class:`SeedSequence` objects (picklable, tiny) to workers, not generators.
 """
 
@@ -26,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["point_key", "task_seed", "stream", "streams", "child"]
+__all__ = ["point_key", "task_seed", "stream", "streams", "child", "PAIRED_KEY"]
 
 
 def _key(text: str) -> int:
@@ -38,11 +43,22 @@ def point_key(params: dict[str, Any]) -> int:
     return _key(json.dumps(params, sort_keys=True, separators=(",", ":"), default=str))
 
 
-def task_seed(seed: int, params: dict[str, Any], replication: int) -> np.random.SeedSequence:
-    """Seed of one (grid point, replication) task."""
+PAIRED_KEY = point_key({})
+"""Grid-point key of every point of a paired run: that of a scenario without a sweep."""
+
+
+def task_seed(
+    seed: int, params: dict[str, Any], replication: int, paired: bool = False
+) -> np.random.SeedSequence:
+    """Seed of one (grid point, replication) task.
+
+    With ``paired`` (common random numbers) the point's parameters are ignored: the seed
+    is the one of replication ``replication`` of the scenario run without a sweep.
+    """
     if seed < 0 or replication < 0:
         raise ValueError("seed and replication must be non-negative")
-    return np.random.SeedSequence(seed, spawn_key=(point_key(params), int(replication)))
+    key = PAIRED_KEY if paired else point_key(params)
+    return np.random.SeedSequence(seed, spawn_key=(key, int(replication)))
 
 
 def child(node: np.random.SeedSequence, name: str | int) -> np.random.SeedSequence:

@@ -59,6 +59,9 @@ class Results:
     directory: Path | None = None
     timeseries: pd.DataFrame | None = None
     """Monthly series (kinds that have them, e.g. market): point, replication, month, series."""
+    paired: bool = False
+    """Common random numbers (``[sweep] paired = true``): replication r of every point saw
+    the same random streams, so differences between points can be paired by replication."""
 
     def to_pandas(self) -> pd.DataFrame:
         """The runs table (a copy)."""
@@ -78,13 +81,16 @@ class Results:
                 s = metric_stats(grp[m].to_numpy()) if len(grp) else metric_stats([])
                 metrics[m] = {"mean": _clean(s["mean"]), "stderr": _clean(s["stderr"]), "n": s["n"]}
             points.append({"params": {k: _clean(v) for k, v in params.items()}, "metrics": metrics})
-        return {
+        out = {
             "scenario": self.name,
             "kind": self.kind,
             "seed": self.seed,
             "replications": self.replications,
-            "points": points,
         }
+        if self.paired:  # only when set: unpaired runs print the object they always did
+            out["paired"] = True
+        out["points"] = points
+        return out
 
     def to_json(self) -> str:
         return json.dumps(self.to_json_dict(), allow_nan=False)
@@ -115,4 +121,5 @@ class Results:
             failures=failures,
             directory=d,
             timeseries=pd.read_parquet(ts) if (ts := d / "timeseries.parquet").exists() else None,
+            paired=bool(getattr(scenario, "paired", False)),
         )

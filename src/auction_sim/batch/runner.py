@@ -105,6 +105,7 @@ def execute(
         ],
         directory=Path(out) if out is not None else None,
         timeseries=series_table(finished),
+        paired=bool(getattr(scenario, "paired", False)),
     )
     if store:
         store.record_failures(failures)

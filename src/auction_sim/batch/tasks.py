@@ -47,10 +47,15 @@ class TaskResult:
 
 
 def make_tasks(scenario: Scenario, replications: int | None = None) -> list[Task]:
-    """Every (grid point, replication) task, point-major, with its seed from the seed tree."""
+    """Every (grid point, replication) task, point-major, with its seed from the seed tree.
+
+    A paired scenario (``[sweep] paired = true``) keys the seeds by the replication alone
+    (common random numbers across the grid).
+    """
     reps = scenario.replications if replications is None else int(replications)
+    paired = bool(getattr(scenario, "paired", False))
     return [
-        Task(p.index, r, p.params, p.scenario, task_seed(scenario.seed, p.params, r))
+        Task(p.index, r, p.params, p.scenario, task_seed(scenario.seed, p.params, r, paired))
         for p in scenario.points
         for r in range(reps)
     ]

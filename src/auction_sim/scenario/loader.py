@@ -58,6 +58,9 @@ class Scenario:
         so ``len(points)`` is instant and a point is validated when it is used.
     raw : dict
         The scenario as run (after overrides), for writing a copy next to results.
+    paired : bool
+        ``[sweep] paired = true``: common random numbers, every grid point sees the
+        random streams of the replication alone (see :mod:`auction_sim.rng`).
     """
 
     source: str
@@ -65,6 +68,7 @@ class Scenario:
     sweep: dict[str, list] = field(default_factory=dict)
     points: Sequence[Point] = ()
     raw: dict = field(default_factory=dict)
+    paired: bool = False
 
     @property
     def kind(self) -> str:
@@ -91,6 +95,17 @@ class Scenario:
         raw = copy.deepcopy(self.raw)
         for key, value in overrides.items():
             _apply_override(raw, key, value, self.source)
+        return scenario_from_dict(raw, source=self.source)
+
+    def with_paired(self, paired: bool = True) -> Scenario:
+        """The same scenario with ``[sweep] paired`` set (``run --paired``)."""
+        raw = copy.deepcopy(self.raw)
+        sweep = raw.pop("sweep", {})
+        sweep.pop("paired", None)
+        if paired:
+            sweep["paired"] = True
+        if sweep:
+            raw["sweep"] = sweep
         return scenario_from_dict(raw, source=self.source)
 
 
@@ -151,7 +166,7 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 def _apply_override(raw: dict, key: str, value: Any, file: str) -> None:
     parts = key.split(".")
-    if parts[0] == "sweep":
+    if parts[0] == "sweep" and key != "sweep.paired":
         raise ScenarioError(file, key, "cannot override the sweep table; override a parameter")
     # Fixing a swept parameter removes it from the sweep.
     if isinstance(raw.get("sweep"), dict):
@@ -483,6 +498,10 @@ def scenario_from_dict(raw: dict, source: str = "<dict>") -> Scenario:
     sweep = raw.pop("sweep", {})
     if not isinstance(sweep, dict):
         raise ScenarioError(file, "sweep", f"expected a table, found {_found(sweep)}")
+    sweep = dict(sweep)
+    paired = sweep.pop("paired", False)
+    if not isinstance(paired, bool):
+        raise ScenarioError(file, "sweep.paired", f"expected true or false, found {_found(paired)}")
     sweep = _flatten_sweep(sweep)
     base = _validate(schema, raw, file)
     for path, values in sweep.items():
@@ -495,9 +514,9 @@ def scenario_from_dict(raw: dict, source: str = "<dict>") -> Scenario:
             )
     points = _expand(schema, base, sweep, file)
     raw_out = dict(raw)
-    if sweep:
-        raw_out["sweep"] = sweep
-    return Scenario(source=file, model=base, sweep=sweep, points=points, raw=raw_out)
+    if sweep or paired:
+        raw_out["sweep"] = {**sweep, **({"paired": True} if paired else {})}
+    return Scenario(source=file, model=base, sweep=sweep, points=points, raw=raw_out, paired=paired)
 
 
 def _flatten_sweep(sweep: dict, prefix: str = "") -> dict[str, Any]:
