@@ -17,7 +17,7 @@ import numpy as np
 from market_small import scenario, seed
 
 from auction_sim.market import buyers as B
-from auction_sim.market import trades
+from auction_sim.market import policy, trades
 from auction_sim.market.catalog import Catalog
 from auction_sim.market.choice import LISTING
 from auction_sim.market.sim import MarketSim
@@ -147,7 +147,7 @@ def _ref_visit(m, f, now, u, z, n_plain):
             if f not in m.offers[item]:
                 m.offers[item][f] = (w, now)
         elif st == B.AUCTION:
-            if min(w, m.budget[f]) >= m.price_now[item]:
+            if min(w, m.budget[f] * m.spend) >= m.price_now[item]:
                 m.offers[item][f] = (w, now)
         elif st == B.SEEKING:
             if w >= m.assessed[item]:
@@ -164,6 +164,7 @@ class _Ref:
         self.explore, self.log_q, self.fit_sd = p[B.P_EXPLORE], p[B.P_LOG_Q], p[B.P_FIT_SD]
         self.off_field_fit, self.wf = p[B.P_OFF_FIELD], p[B.P_WILLING]
         self.inquire_prob = p[B.P_INQUIRE]
+        self.spend = p[B.P_SPEND]
         self.log_shade, self.inquiry_sd = p[B.P_LOG_SHADE], p[B.P_INQ_SD]
         self.n_fields = sim.n_fields
         self.firm_fields = sim.firms.interests.tolist()
@@ -200,10 +201,10 @@ def _dicts(sim: MarketSim):
 
 def test_visit_kernel_matches_the_dict_reference():
     s = scenario(policy__broker_share=0.5, market__horizon_days=120.0)
-    sim = MarketSim(s, seed(21))
+    sim = MarketSim(s, seed(23))
     for k in (sim._registrations, sim._visits, sim._pricing, sim._budgets):
         sim.env.process(k())
-    sim.env.run(until=70.0)  # a market mid-run: items in every stage, firms that saw them
+    sim.env.run(until=60.0)  # a market mid-run: items in every stage, firms that saw them
     ref = _Ref(sim)
     assert {B.REVIEW, B.LISTING, B.AUCTION, B.SEEKING} <= set(ref.state)
     rng = np.random.default_rng(3)
@@ -240,7 +241,7 @@ def test_visit_kernel_matches_the_dict_reference():
         rows = B.offers_of(i, sim.ist, sim.ent_i, sim.ent_f, sim.willingness)
         expect = sorted(((f, w, t) for f, (w, t) in ref.offers[i].items()),
                         key=lambda r: (r[2], r[0]))  # fmt: skip
-        assert [tuple(r) for r in rows.tolist()] == [(float(f), w, t) for f, w, t in expect]
+        assert [tuple(r[:3]) for r in rows.tolist()] == [(float(f), w, t) for f, w, t in expect]
 
 
 class _SequentialCheck(MarketSim):
@@ -257,12 +258,14 @@ class _SequentialCheck(MarketSim):
         for i, price, start in zip(b.items, b.prices, b.starts, strict=True):
             rows = B.offers_of(i, self.ist, self.ent_i, self.ent_f, self.willingness)
             firm = rows[:, 0].astype(np.int64)
-            w, p = trades.listing_period(price, np.minimum(rows[:, 1], budget[firm]),
+            w, p = trades.listing_period(price, np.minimum(rows[:, 1], budget[firm] * self.spend),
                                           rows[:, 2] - start, mech.multi_intent,
                                           mech.listing_days)  # fmt: skip
-            ok = w >= 0 and p <= budget[firm[w]]
+            ok = w >= 0 and p <= budget[firm[w]] * self.spend
             if ok:
-                budget[firm[w]] -= p
+                prem, sub = policy.premium_split(p, self.premium_rate,
+                                                 self.scenario.policy.insurance_subsidy)
+                budget[firm[w]] -= p + (prem - sub)
                 _SequentialCheck.reran += bool(paid & set(firm.tolist()))
                 paid.add(int(firm[w]))
             want[i] = (ok, int(firm[w]) if ok else -1, p if ok else 0.0)

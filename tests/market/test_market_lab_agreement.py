@@ -58,7 +58,7 @@ class _Recording(MarketSim):
 
     def _close(self, i):
         offers = super()._close(i)
-        self.closed[i] = [w for _, w, _ in offers]
+        self.closed[i] = [w for _, w, _, _ in offers]
         return offers
 
 

@@ -78,14 +78,15 @@ N_IST = 6
 VALUE, THETA, PRICE_NOW, ASSESSED = range(4)
 N_IFL = 4
 # Rows of the (item, firm) entries: ``ent_i`` (FIRM, NEXT, OFFER_EPOCH, QUOTED) and
-# ``ent_f`` (SEEN_VALUE, OFFER_TIME).  An item's entries are a linked list from
+# ``ent_f`` (SEEN_VALUE, OFFER_TIME, BID_CAP: an auction bid's limit, capped by the budget the
+# firm had when it bid).  An item's entries are a linked list from
 # ``ist[HEAD, item]`` (newest first): the firms that have seen it, with the value each
 # drew on first sight; an entry is an offer in the item's open attempt when its
 # OFFER_EPOCH equals ``ist[EPOCH, item]`` (the epoch moves on at every open and close).
 FIRM, NEXT, OFFER_EPOCH, QUOTED = range(4)
 N_ENT_I = 4
-SEEN_VALUE, OFFER_TIME = range(2)
-N_ENT_F = 2
+SEEN_VALUE, OFFER_TIME, BID_CAP = range(3)
+N_ENT_F = 3
 # The entries are also found by an open-addressing hash table ``tab`` of shape (size, 2),
 # size a power of two kept at least twice the entries: rows (key, entry), key
 # ``item * n_firms + firm``, -1 when free; linear probing from the key's Fibonacci hash.
@@ -123,7 +124,8 @@ def rehash(old, new):
 
 # Entries of the behaviour parameters ``par`` read by the visit kernel.
 P_EXPLORE, P_LOG_Q, P_FIT_SD, P_OFF_FIELD, P_WILLING, P_INQUIRE, P_LOG_SHADE, P_INQ_SD = range(8)
-N_PAR = 8
+P_SPEND = 8  # largest price per unit of budget (policy.spend_factor: the firm's premium share)
+N_PAR = 9
 
 
 # The visit kernel takes the market's arrays in four tuples (numba unpacks them at no cost;
@@ -194,9 +196,11 @@ def _visit(f, now, u, z, n_plain, items, entries, catalog, firms, par, trig):
                 ent_i[OFFER_EPOCH, e] = ist[EPOCH, item]
                 ent_f[OFFER_TIME, e] = now
         elif st == AUCTION:
-            if min(w, budget[f]) >= ifl[PRICE_NOW, item]:
+            cap = min(w, budget[f] * par[P_SPEND])
+            if cap >= ifl[PRICE_NOW, item]:
                 ent_i[OFFER_EPOCH, e] = ist[EPOCH, item]
                 ent_f[OFFER_TIME, e] = now
+                ent_f[BID_CAP, e] = cap
         elif st == SEEKING:
             if w >= ifl[ASSESSED, item]:
                 ist[STATE, item] = BUSY
@@ -225,8 +229,9 @@ def visit_batch(j, now, t_limit, visits, n_plain, items, entries, catalog, firms
     * listed: the firm is one of the period's buyers (first look counts); the listing
       kernel registers an intent if what it will pay, capped by its budget at the end
       of the period, reaches the listing price;
-    * in a timed auction: a bid (its limit, capped by its budget at the close) if
-      that reaches the reserve (a later look moves the bid's time);
+    * in a timed auction (its open window or a soft-close extension): a bid, its limit
+      capped by the budget it has then (``budget x P_SPEND``: price plus its premium
+      share), if that reaches the reserve (a later look moves the bid's time and cap);
     * seeking a negotiation partner: opens the negotiation if what it will pay
       reaches the platform's assessed reserve (without any liability markup).
 
@@ -266,9 +271,10 @@ def _n_offers(item, ist, ent_i):
 
 
 @numba.njit(cache=True)
-def _put_offers(item, ist, ent_i, ent_f, wf, firm, wtp, day, o):
+def _put_offers(item, ist, ent_i, ent_f, wf, firm, wtp, day, cap, o):
     """Write the offers of ``item``'s open attempt into ``firm``, ``wtp`` (what each will
-    pay) and ``day`` from index ``o`` on, sorted by day then firm (insertion sort)."""
+    pay), ``day`` and ``cap`` (an auction bid's budget-capped limit) from index ``o`` on,
+    sorted by day then firm (insertion sort)."""
     ep = ist[EPOCH, item]
     c = 0
     e = ist[HEAD, item]
@@ -280,27 +286,31 @@ def _put_offers(item, ist, ent_i, ent_f, wf, firm, wtp, day, o):
                 firm[p] = firm[p - 1]
                 wtp[p] = wtp[p - 1]
                 day[p] = day[p - 1]
+                cap[p] = cap[p - 1]
                 p -= 1
             firm[p] = f
             wtp[p] = ent_f[SEEN_VALUE, e] * wf
             day[p] = t
+            cap[p] = ent_f[BID_CAP, e]
             c += 1
         e = ent_i[NEXT, e]
 
 
 @numba.njit(cache=True)
 def offers_of(item, ist, ent_i, ent_f, wf):
-    """The open attempt's offers of ``item``: rows (firm, what it will pay, day), by day
-    then firm."""
+    """The open attempt's offers of ``item``: rows (firm, what it will pay, day, bid cap),
+    by day then firm (the bid cap is meaningful for auction bids only)."""
     k = _n_offers(item, ist, ent_i)
     firm = np.empty(k, np.int64)
     wtp = np.empty(k)
     day = np.empty(k)
-    _put_offers(item, ist, ent_i, ent_f, wf, firm, wtp, day, 0)
-    out = np.empty((k, 3))
+    cap = np.empty(k)
+    _put_offers(item, ist, ent_i, ent_f, wf, firm, wtp, day, cap, 0)
+    out = np.empty((k, 4))
     out[:, 0] = firm
     out[:, 1] = wtp
     out[:, 2] = day
+    out[:, 3] = cap
     return out
 
 
@@ -346,7 +356,8 @@ def gather_offers(items, ist, ent_i, ent_f, wf):
     firm = np.empty(m, np.int64)
     wtp = np.empty(m)
     day = np.empty(m)
+    cap = np.empty(m)
     for k in range(n):
-        _put_offers(items[k], ist, ent_i, ent_f, wf, firm, wtp, day, offsets[k])
+        _put_offers(items[k], ist, ent_i, ent_f, wf, firm, wtp, day, cap, offsets[k])
         ist[EPOCH, items[k]] += 1
     return offsets, firm, wtp, day

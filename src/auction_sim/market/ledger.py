@@ -1,13 +1,30 @@
-"""The ledger of contracts, its end-of-run checks and the monthly time series.
+"""The ledger of contracts, its checks (on every record and at the end) and the monthly series.
 
 Each contract records the item, the buyer, the day, the price (the buyer's
 payment), the platform fee, the broker commission, the holder's receipt, how it
-was traded, the buyer's value and the insurance subsidy paid by the state.
-:meth:`Ledger.check` fails the run loudly (``LedgerError``) when
+was traded, the buyer's value, the adoption-risk insurance premium and the part of
+it paid by the state (the subsidy).
 
-* an exclusive right is sold more than once;
-* money is not conserved: buyers' payments != holders' receipts + fees + commissions;
-* a firm paid more than its budget in a budget period.
+A ledger bound to a run (:meth:`Ledger.bind`: the firms' budget arrays, the platform fee,
+each item's broker commission rate, the premium rate and the subsidy share) reconciles as
+it goes: :meth:`Ledger.record` checks, on the spot, that
+
+* the item is known and its exclusive right not sold before (a free licence included);
+* the platform fee, the commission and the holder's receipt are each the share of the price
+  the run's rates give that party (each derived here from the rates, not as a remainder)
+  and add up to the price; the premium is ``premium_rate x price`` and the subsidy its
+  ``insurance_subsidy`` share;
+* the firm's budget array equals its budget at the last renewal less what the ledger has
+  seen it pay since (price plus its own share of the premium), and is not negative;
+
+and raises :class:`LedgerError` at once, naming the item, the firm and the day.
+:meth:`Ledger.renew` is called by the run's budget process before it resets the budgets (it
+checks every firm's budget and carries the period's spending over);
+:meth:`Ledger.audit` checks the run-wide identity: budgets spent (from the budget arrays)
+= receipts + fees + commissions + premiums - subsidies - claims (no claims are modelled:
+adoption outcomes fall after the horizon), no budget negative.
+:meth:`Ledger.check` repeats the end-of-run checks on the columns (double sale, payments =
+receipts + fees + commissions, no firm over its budget in a budget period).
 """
 
 from __future__ import annotations
@@ -49,6 +66,7 @@ class Contract(NamedTuple):
     item_value: float  # exp(theta)
     registered: float  # registration day of the item
     subsidy: float  # insurance subsidy paid by the state
+    premium: float = 0.0  # the whole insurance premium (the firm pays premium - subsidy)
 
 
 _COLUMNS = Contract._fields
@@ -58,14 +76,125 @@ class LedgerError(RuntimeError):
     """A ledger invariant does not hold: the run is wrong and must not be reported."""
 
 
+_REL = 1e-9  # relative tolerance of the money checks (rounding of float sums)
+
+
+def _close(a: float, b: float, scale: float) -> bool:
+    return abs(a - b) <= _REL * max(1.0, abs(scale))
+
+
 class Ledger:
-    """Append-only contracts; :meth:`arrays` turns them into NumPy columns."""
+    """Append-only contracts; :meth:`arrays` turns them into NumPy columns.
+
+    Unbound (``Ledger()``), :meth:`record` only appends; bound to a run with :meth:`bind`,
+    every record is reconciled against the run's state (module docstring).
+    """
 
     def __init__(self) -> None:
         self.rows: list[Contract] = []
+        self._bound = False
+
+    def bind(
+        self,
+        budget0: np.ndarray,
+        budget: np.ndarray,
+        platform_fee: float,
+        commission_rate: np.ndarray,
+        premium_rate: float,
+        subsidy_share: float,
+    ) -> None:
+        """Reconcile every later record against these (``budget`` is the run's live array)."""
+        n_firms, n_items = budget0.size, commission_rate.size
+        self.budget0, self.budget = budget0, budget
+        self.fee_rate, self.com_rate = float(platform_fee), commission_rate
+        self.premium_rate, self.subsidy_share = float(premium_rate), float(subsidy_share)
+        self.sold = np.zeros(n_items, bool)
+        self.spent = np.zeros(n_firms)  # per firm since the last renewal, from the contracts
+        self.carried = 0.0  # budgets spent in past periods, from the budget arrays
+        self.totals = dict.fromkeys(("paid", "receipt", "fee", "commission", "premium",
+                                     "subsidy", "claims"), 0.0)  # fmt: skip
+        self.last_day = -math.inf
+        self._bound = True
+
+    def _fail(self, c: Contract, what: str) -> None:
+        raise LedgerError(f"item {c.item}, firm {c.firm}, day {c.day:.6g}: {what}")
 
     def record(self, contract: Contract) -> None:
+        if self._bound:
+            self._reconcile(contract)
         self.rows.append(contract)
+
+    def _reconcile(self, c: Contract) -> None:
+        i, f, price = c.item, c.firm, c.price
+        if not (0 <= i < self.sold.size) or not (0 <= f < self.spent.size):
+            self._fail(c, "unknown item or firm")
+        if self.sold[i]:
+            self._fail(c, "exclusive right sold a second time")
+        if not (math.isfinite(price) and price >= 0):
+            self._fail(c, f"price {price!r} is not a finite non-negative amount")
+        if c.day < self.last_day:
+            self._fail(c, f"recorded after a contract of day {self.last_day!r}")
+        rate = float(self.com_rate[i])
+        fee, com = price * self.fee_rate, price * rate
+        receipt = price * (1.0 - self.fee_rate - rate)
+        for name, got, want in (("platform fee", c.fee, fee), ("commission", c.commission, com),
+                                ("holder's receipt", c.receipt, receipt)):  # fmt: skip
+            if not _close(got, want, price):
+                self._fail(c, f"{name} {got!r}, the rates give {want!r}")
+        if not _close(c.fee + c.commission + c.receipt, price, price):
+            self._fail(c, f"fee + commission + receipt = {c.fee + c.commission + c.receipt!r}"
+                          f" != price {price!r}")  # fmt: skip
+        premium = price * self.premium_rate
+        if not _close(c.premium, premium, price):
+            self._fail(c, f"premium {c.premium!r}, the premium rate gives {premium!r}")
+        if not _close(c.subsidy, premium * self.subsidy_share, price):
+            self._fail(c, f"subsidy {c.subsidy!r}, the subsidy share gives"
+                          f" {premium * self.subsidy_share!r}")  # fmt: skip
+        self.spent[f] += price + (c.premium - c.subsidy)
+        b0, b = float(self.budget0[f]), float(self.budget[f])
+        if not _close(b, b0 - self.spent[f], b0):
+            self._fail(c, f"budget array {b!r} != budget {b0!r} less payments"
+                          f" {self.spent[f]!r} = {b0 - self.spent[f]!r}")  # fmt: skip
+        if b < -_REL * max(1.0, b0):
+            self._fail(c, f"budget overdrawn: {b!r} left of {b0!r}")
+        self.sold[i] = True
+        self.last_day = c.day
+        t = self.totals
+        t["paid"] += price + c.premium - c.subsidy
+        t["receipt"] += c.receipt
+        t["fee"] += c.fee
+        t["commission"] += c.commission
+        t["premium"] += c.premium
+        t["subsidy"] += c.subsidy
+
+    def renew(self, day: float) -> None:
+        """The budgets are about to be reset: check every firm's budget, carry the spending."""
+        if not self._bound:
+            return
+        left = self.budget0 - self.spent
+        bad = np.abs(self.budget - left) > _REL * np.maximum(1.0, np.abs(self.budget0))
+        if bad.any():
+            f = int(np.argmax(bad))
+            raise LedgerError(f"firm {f}, day {day:.6g}: budget array {self.budget[f]!r} !="
+                              f" budget less payments {left[f]!r} at renewal")  # fmt: skip
+        self.carried += float(np.sum(self.budget0 - self.budget))
+        self.spent[:] = 0.0
+
+    def audit(self) -> None:
+        """Run-wide identity (module docstring); raise :class:`LedgerError` if it fails."""
+        if not self._bound:
+            return
+        t = self.totals
+        from_budgets = self.carried + float(np.sum(self.budget0 - self.budget))
+        flows = t["receipt"] + t["fee"] + t["commission"] + t["premium"] - t["subsidy"]
+        flows -= t["claims"]
+        scale = max(1.0, float(np.sum(self.budget0)))
+        if not _close(from_budgets, flows, scale):
+            raise LedgerError(f"budgets spent {from_budgets!r} != receipts + fees + commissions"
+                              f" + premiums - subsidies - claims {flows!r}")  # fmt: skip
+        if self.budget.size and self.budget.min() < -_REL * max(1.0, float(self.budget0.max())):
+            f = int(np.argmin(self.budget))
+            raise LedgerError(f"firm {f}: budget overdrawn ({self.budget[f]!r})")
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -99,7 +228,7 @@ class Ledger:
         period = np.floor(a["day"] / renewal_days).astype(np.int64)
         n_per = int(period.max()) + 1
         spent = np.zeros((budget0.size, n_per))
-        np.add.at(spent, (firm, period), a["price"])
+        np.add.at(spent, (firm, period), a["price"] + a["premium"] - a["subsidy"])
         over = spent - budget0[:, None]
         if np.any(over > 1e-9 * np.maximum(1.0, budget0[:, None])):
             f, p = np.unravel_index(int(np.argmax(over)), over.shape)

@@ -27,7 +27,16 @@ import numpy as np
 from ..scenario.market import MarketScenario
 from .arrivals import Achievements
 
-__all__ = ["Deadlines", "deadlines", "premium_rate", "willingness_factor", "markup", "split"]
+__all__ = [
+    "Deadlines",
+    "deadlines",
+    "premium_rate",
+    "willingness_factor",
+    "markup",
+    "split",
+    "premium_split",
+    "spend_factor",
+]
 
 NEVER = np.inf
 
@@ -69,9 +78,25 @@ def markup(scenario: MarketScenario, public_holder: bool, exempt: bool) -> float
 def split(price: float, platform_fee: float, commission: float) -> tuple[float, float, float]:
     """Platform fee, broker commission and holder receipt of a payment ``price``.
 
-    The receipt is the remainder, so ``fee + commission + receipt == price`` up to
-    one rounding; the ledger checks the totals independently.
+    Each party's flow is its own share of the price (the holder's is
+    ``1 - platform_fee - commission``), not a remainder, so ``fee + commission + receipt``
+    equals ``price`` only when the three are right: the ledger checks the sum and each
+    share on every record (:meth:`auction_sim.market.ledger.Ledger.record`).
     """
     fee = price * platform_fee
     com = price * commission
-    return fee, com, price - fee - com
+    receipt = price * (1.0 - platform_fee - commission)
+    return fee, com, receipt
+
+
+def premium_split(price: float, rate: float, subsidy_share: float) -> tuple[float, float]:
+    """The adoption-risk premium of a deal at ``price`` and the state's share of it (the
+    subsidy); the firm pays ``premium - subsidy`` out of its budget besides the price."""
+    premium = price * rate
+    return premium, premium * subsidy_share
+
+
+def spend_factor(scenario: MarketScenario) -> float:
+    """Largest price per unit of budget: a deal at ``price`` costs the firm's budget
+    ``price x (1 + (1 - subsidy) x premium_rate)``."""
+    return 1.0 / (1.0 + (1.0 - scenario.policy.insurance_subsidy) * premium_rate(scenario))

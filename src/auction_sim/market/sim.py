@@ -48,7 +48,7 @@ from ..scenario.market import MarketScenario
 from . import buyers as B
 from . import policy, trades
 from .arrivals import draw_achievements, features
-from .buyers import SNIPER, close_item, draw_firms, gather_offers, seen_values, visit_batch
+from .buyers import close_item, draw_firms, gather_offers, seen_values, visit_batch
 from .catalog import Catalog
 from .choice import AUCTION, FREE, LISTING, NEGOTIATION, choose
 from .ledger import Contract, Ledger, months
@@ -77,6 +77,8 @@ class MarketRun(NamedTuple):
 
 class MarketSim:
     """One market run (build with a scenario and a seed, then :meth:`run`)."""
+
+    void_unpaid = False  # True: an auction winner that cannot pay voids the sale (reference)
 
     def __init__(self, scenario: MarketScenario, seed: np.random.SeedSequence):
         s = self.scenario = scenario
@@ -135,6 +137,7 @@ class MarketSim:
         par[B.P_INQUIRE] = b.inquire_prob
         par[B.P_LOG_SHADE] = math.log1p(-min(pr.shading, 0.999999))
         par[B.P_INQ_SD] = pr.inquiry_sd
+        par[B.P_SPEND] = self.spend = policy.spend_factor(s)  # price per unit of budget
         self.par = par
 
         # per-item state, arrays shared with the visit kernel (row layout in buyers.py)
@@ -175,7 +178,13 @@ class MarketSim:
         self.auctions_held = 0  # timed auctions opened (relists and forced ones included)
         self.auctions_sold = 0  # of them, settled with a paid deal
         self.reserve_premiums: list[float] = []  # price / reserve - 1, sold auctions, reserve > 0
-        self.ledger = Ledger()
+        self.ledger = Ledger()  # reconciles every contract against the run's state
+        self.premium_rate = policy.premium_rate(s)
+        self.ledger.bind(self.firms.budget0, self.firms.budget, m.platform_fee,
+                         np.where(self.brokered, p.broker_commission, 0.0), self.premium_rate,
+                         p.insurance_subsidy)  # fmt: skip
+        self.auction_fallbacks = 0  # auction winners that could not pay: runner-up instead
+        self.auction_voids = 0  # the same sales voided (with void_unpaid only)
         self.rng_snipes = stream(seed, "snipes")
         self.rng_policy = stream(seed, "policy")
         self.rng_free = stream(seed, "free_license")
@@ -263,6 +272,7 @@ class MarketSim:
         f = self.firms
         while True:
             yield env.timeout(period)
+            self.ledger.renew(env.now)
             f.budget[:] = f.budget0
 
     def _pricing(self):
@@ -443,33 +453,33 @@ class MarketSim:
         self.auctions_held += 1
         start = env.now
         yield self._timeout(mech.auction_days)
-        offers = self._close(i)
+        offers = B.offers_of(i, self.ist, self.ent_i, self.ent_f, self.willingness)
         if offers.shape[0] == 0:  # no bid: unsold at the scheduled end
+            self._close(i)
             self.rng_snipes.integers(0, 2**63)  # the key the kernel would have had
             return False
-        budget = self.firms.budget
-        firms = offers[:, 0].astype(np.int64)
-        limits = np.minimum(offers[:, 1], budget[firms])
-        strat = self.firms.strategy[firms]
-        times = offers[:, 2] - start
-        # snipers bid at a uniform time within snipe_lead_days of the scheduled end
-        lead = self.rng_snipes.random(firms.size) * mech.snipe_lead_days
-        times = np.where(strat == SNIPER, mech.auction_days - lead, times)
-        key = int(self.rng_snipes.integers(0, 2**63))
-        out = trades.timed_auction(
-            limits, times, strat, reserve, mech.increment * reserve, mech.auction_days,
-            mech.soft_close, mech.soft_close_days, mech.reaction_days, key,
-        )  # fmt: skip
-        if start + out.end > env.now:  # a soft close ran past the scheduled end
-            yield env.timeout(start + out.end - env.now)
-        if out.winner < 0:
+        auc = trades.OpenAuction(self.firms.strategy, offers, start, reserve, mech,
+                                 self.rng_snipes)  # fmt: skip
+        # open while late bids extend it (soft close); firms visiting meanwhile bid too
+        while (end := auc.end(offers)) - env.now > 1e-9:
+            yield env.timeout(end - env.now)
+            offers = B.offers_of(i, self.ist, self.ent_i, self.ent_f, self.willingness)
+        offers = self._close(i)
+        f, price, fallbacks, voided = auc.clear(offers, self._spendable, self.void_unpaid)
+        self.auction_fallbacks += fallbacks
+        self.auction_voids += voided
+        if f < 0:
             return False
-        ok = self._settle(i, int(firms[out.winner]), out.price, AUCTION, forced)
-        if ok and out.price > 0:
+        ok = self._settle(i, f, price, AUCTION, forced)
+        if ok and price > 0:
             self.auctions_sold += 1
             if reserve > 0:
-                self.reserve_premiums.append(out.price / reserve - 1.0)
+                self.reserve_premiums.append(price / reserve - 1.0)
         return ok
+
+    def _spendable(self, f: int) -> float:
+        """Largest price firm ``f`` can pay now (its budget less its premium share)."""
+        return float(self.firms.budget[f]) * self.spend
 
     def _listing(self, i: int, relists: int):
         env = self.env
@@ -509,7 +519,7 @@ class MarketSim:
         self.interest[items] = counts
         sold = self._listing_sold
         budget = self.firms.budget
-        limits = np.minimum(wtp, budget[firm])
+        limits = np.minimum(wtp, budget[firm] * self.spend)
         arrival = day - np.repeat(np.asarray(b.starts), counts)
         prices = np.asarray(b.prices)
         has = np.flatnonzero(counts > 0)
@@ -523,7 +533,7 @@ class MarketSim:
         for h, w, p in zip(has.tolist(), winner.tolist(), pay.tolist(), strict=True):
             i, lo, hi = b.items[h], off[h], off[h + 1]
             if paid is not None and paid[firm[lo:hi]].any():
-                lim = np.minimum(wtp[lo:hi], budget[firm[lo:hi]])
+                lim = np.minimum(wtp[lo:hi], budget[firm[lo:hi]] * self.spend)
                 w, p = trades.listing_period(float(prices[h]), lim, arrival[lo:hi],
                                               mech.multi_intent, mech.listing_days)  # fmt: skip
                 w = lo + w if w >= 0 else -1
@@ -557,7 +567,7 @@ class MarketSim:
         self.state[i] = B.BUSY
         mk = self._markup(i, False)
         holder_value = self.reserve[i] * mk
-        buyer_value = min(self._seen(i, f)[0] * self.willingness, self.firms.budget[f])
+        buyer_value = min(self._seen(i, f)[0] * self.willingness, self._spendable(f))
         out = trades.negotiate(
             buyer_value, holder_value, mech.buyer_open_share * buyer_value,
             self.list_price[i] * mk, mech.rounds, mech.first_mover,
@@ -566,7 +576,7 @@ class MarketSim:
         )  # fmt: skip
         yield self._timeout(out.rounds * mech.response_days)
         self.state[i] = B.OFF
-        if not out.agreed or self.firms.budget[f] < out.price:
+        if not out.agreed or self._spendable(f) < out.price:
             return False
         return self._settle(i, f, out.price, NEGOTIATION, False)
 
@@ -577,21 +587,20 @@ class MarketSim:
             ev.succeed(None)
 
     def _settle(self, i: int, f: int, price: float, method: int, forced: bool) -> bool:
-        budget = self.firms.budget
-        if price > budget[f]:  # the buyer's budget moved since it bid: the deal fails
+        if price > self._spendable(f):  # the buyer's budget moved since it bid: no deal
             return False
         p, s = self.scenario.policy, self.scenario
         com_rate = p.broker_commission if self.brokered[i] else 0.0
         fee, com, receipt = policy.split(price, s.market.platform_fee, com_rate)
-        budget[f] -= price
+        premium, subsidy = policy.premium_split(price, self.premium_rate, p.insurance_subsidy)
+        self._pay(f, price + (premium - subsidy))  # the price and the firm's premium share
         seen_f, seen_best = self._seen(i, f)
-        subsidy = price * policy.premium_rate(s) * p.insurance_subsidy
         self.ledger.record(
             Contract(
                 item=i, firm=f, day=self.env.now, price=price, fee=fee, commission=com,
                 receipt=receipt, method=method, forced=forced, buyer_value=seen_f,
                 best_value=seen_best, item_value=float(self.ach_value[i]),
-                registered=float(self.ach.registered[i]), subsidy=subsidy,
+                registered=float(self.ach.registered[i]), subsidy=subsidy, premium=premium,
             )
         )  # fmt: skip
         if price > 0:
@@ -601,6 +610,10 @@ class MarketSim:
             self.new_deals.append(i)
         self.state[i] = B.DONE
         return True
+
+    def _pay(self, f: int, amount: float) -> None:
+        """Firm ``f`` pays ``amount`` out of its budget (the ledger checks the array)."""
+        self.firms.budget[f] -= amount
 
     def _seen(self, i: int, f: int) -> tuple[float, float]:
         """Value firm ``f`` drew for item ``i`` on first sight, and the best of all firms'."""

@@ -6,7 +6,10 @@ The market never implements a clearing rule itself: every price is set by a kern
 the kernels' arrays.
 
 * timed auctions: :func:`auction_sim.core.timed.run_timed` (proxy, incremental and
-  sniping bidders; soft or hard close);
+  sniping bidders; soft or hard close); :class:`OpenAuction` carries one market auction
+  from its scheduled end through its soft-close extensions (firms that visit during an
+  extension bid too) to the clearing with the budgets at the close, falling back to the
+  runner-up when the winner can no longer pay;
 * listing periods: :func:`auction_sim.core.listing.run_listings` (intents, then one
   buyer at the price or competitive bidding);
 * negotiations: :func:`auction_sim.core.bargaining.alternating_offers`.
@@ -19,9 +22,11 @@ from typing import NamedTuple
 import numpy as np
 
 from ..core import timed
+from ..core.timed import SNIPER
 
 __all__ = [
     "AuctionOutcome",
+    "OpenAuction",
     "timed_auction",
     "listing_period",
     "listing_periods",
@@ -76,6 +81,82 @@ def timed_auction(
     )  # fmt: skip
     w = int(res.winner[0])
     return AuctionOutcome(w, float(res.price[0]) if w >= 0 else 0.0, float(res.end[0]))
+
+
+class OpenAuction:
+    """One market auction from its scheduled end to its close.
+
+    Built at the scheduled end from the offers then (rows ``(firm, wtp, day, bid cap)`` of
+    :func:`auction_sim.market.buyers.offers_of`): each sniper among them bids at a uniform
+    time within ``snipe_lead_days`` of the scheduled end (one draw per offer from ``rng``,
+    then the incremental bidders' reaction key).  A sniper that first finds the auction
+    during an extension bids on arrival.  Bid limits are the offers' bid caps (what the firm
+    would pay, capped by its budget when it bid).
+
+    :meth:`end` is the closing day (absolute) given the offers so far: the market waits
+    until then and asks again with the offers of the firms that visited meanwhile, until
+    no late bid moves the end.  :meth:`clear` settles the auction at its close against the
+    budgets then: a winner that can no longer pay drops out and the auction is cleared
+    again among the others (the runner-up wins at the price its competition sets), or,
+    with ``void``, the sale is void (the reference rule of the budget tests).
+    """
+
+    def __init__(self, strategy, offers, start, reserve, mech, rng) -> None:
+        self.strategy, self.start, self.reserve, self.mech = strategy, start, reserve, mech
+        firms = offers[:, 0].astype(np.int64)
+        snipe = mech.auction_days - rng.random(firms.size) * mech.snipe_lead_days
+        self.snipe = dict(zip(firms.tolist(), snipe.tolist(), strict=True))
+        self.key = int(rng.integers(0, 2**63))
+        self._last: tuple | None = None
+
+    def _bids(self, offers):
+        firms = offers[:, 0].astype(np.int64)
+        strat = self.strategy[firms]
+        times = offers[:, 2] - self.start
+        if (strat == SNIPER).any():
+            sn = [self.snipe.get(f, t) for f, t in zip(firms.tolist(), times.tolist(), strict=True)]
+            times = np.where(strat == SNIPER, np.asarray(sn), times)
+        return firms, strat, times
+
+    def _run(self, limits, strat, times) -> AuctionOutcome:
+        m = self.mech
+        return timed_auction(
+            limits, times, strat, self.reserve, m.increment * self.reserve, m.auction_days,
+            m.soft_close, m.soft_close_days, m.reaction_days, self.key,
+        )  # fmt: skip
+
+    def end(self, offers: np.ndarray) -> float:
+        """Closing day (absolute) of the auction with the bids in ``offers``."""
+        if not self.mech.soft_close:
+            return self.start + self.mech.auction_days
+        firms, strat, times = self._bids(offers)
+        out = self._run(offers[:, 3], strat, times)
+        self._last = (offers, out)
+        return self.start + out.end
+
+    def clear(self, offers: np.ndarray, spendable, void: bool = False):
+        """``(firm, price, fallbacks, voided)`` at the close; firm -1 when unsold.
+
+        ``spendable(firm)`` is the largest price the firm can pay now; ``fallbacks`` counts
+        the winners that could not pay and were passed over."""
+        firms, strat, times = self._bids(offers)
+        limits = offers[:, 3].copy()
+        last = self._last
+        out = last[1] if last is not None and np.array_equal(last[0], offers) else None
+        fallbacks = 0
+        while True:
+            if out is None:
+                out = self._run(limits, strat, times)
+            if out.winner < 0:
+                return -1, 0.0, fallbacks, False
+            f = int(firms[out.winner])
+            if out.price <= spendable(f):
+                return f, out.price, fallbacks, False
+            if void:
+                return -1, 0.0, fallbacks, True
+            limits[out.winner] = np.nan  # the winner cannot pay: it drops out
+            fallbacks += 1
+            out = None
 
 
 def listing_period(
