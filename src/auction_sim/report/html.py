@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 import math
 from pathlib import Path
 
@@ -264,6 +265,20 @@ def render_html(results: Results, directory: Path | None = None, save_figures: b
         parts.append("<h3>Monthly time series</h3>")
         parts.append(f'<p class="note">No {TIMESERIES_FILE} in this folder.</p>')
 
+    cmp_path = d / "compare.json" if d is not None else None
+    if cmp_path is not None and cmp_path.exists():  # written by `auction-sim compare DIR`
+        from .design import compare_figure
+
+        doc = json.loads(cmp_path.read_text())
+        if doc.get("comparisons"):
+            parts.append("<h2>Paired differences</h2>")
+            parts.append(
+                f'<p class="note">From compare.json: each point minus its baseline'
+                f" ({esc(', '.join(f'{k}={v}' for k, v in doc['baseline'].items()))}),"
+                f" 95 % intervals, {esc(doc['statistics'])}.</p>"
+            )
+            key_m = [m for m in key if m in results.metrics] or None
+            parts.append(_figure_block({"compare": compare_figure(doc, key_m)}, fig_dir))
     parts.append("<h2>Summary</h2>")
     parts.append(_summary_table(results))
 

@@ -1,0 +1,119 @@
+"""``auction-sim calibrate`` (issue 18 part 3): recovery of hidden parameters within two
+standard errors, the fit of every target, the calibrated scenario, bad targets files."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from auction_sim.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+SCEN = str(ROOT / "scenarios" / "optimize_reserve.toml")
+HIDDEN = {"auction.values.high": 1.3, "auction.reserve": 0.4}
+
+
+def _targets(tmp: Path, capsys, scenario: str, sets: list[str], metrics, reps: int, seed=999):
+    """Targets generated at hidden values (another seed than the calibration's)."""
+    args = ["run", scenario, *sum((["--set", s] for s in sets), []), "--seed", str(seed)]
+    assert main([*args, "--reps", str(reps), "--json", "--no-progress", "--backend", "serial"]) == 0
+    m = json.loads(capsys.readouterr().out)["points"][0]["metrics"]
+    lines = []
+    for k in metrics:
+        lines += ["[[target]]", f'metric = "{k}"', f"value = {m[k]['mean']!r}"]
+        lines += [f"stderr = {m[k]['stderr']!r}"]
+    path = tmp / "targets.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_recovers_hidden_auction_parameters_within_two_standard_errors(tmp_path, capsys):
+    sets = ["auction.auctions=20000", 'auction.values={dist="uniform",low=0.0,high=1.3}']
+    sets.append("auction.reserve=0.4")
+    targets = _targets(tmp_path, capsys, SCEN, sets, ["revenue", "sale_rate", "price_to_value"], 8)
+    out = tmp_path / "cal"
+    args = ["calibrate", SCEN, "--targets", str(targets), "--set", "auction.auctions=20000"]
+    args += ["--param", "auction.values.high=0.5:2.5", "--param", "auction.reserve=0:1"]
+    args += ["--reps", "2", "--budget", "20", "--backend", "serial", "--no-progress"]
+    assert main([*args, "--out", str(out), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    for key, truth in HIDDEN.items():
+        se = doc["stderr"][key]
+        assert 0 < se < 0.05
+        assert abs(doc["params"][key] - truth) < 2 * se + 1e-3, (key, doc["params"][key], se)
+        lo, hi = doc["ci95"][key]
+        assert lo < doc["params"][key] < hi
+    assert [f["metric"] for f in doc["fit"]] == ["revenue", "sale_rate", "price_to_value"]
+    assert all(abs(f["z"]) < 3 for f in doc["fit"])
+    chosen = tomllib.loads((out / "calibrated.toml").read_text())
+    assert chosen["auction"]["reserve"] == pytest.approx(doc["params"]["auction.reserve"])
+    assert (out / "trials.parquet").exists() and (out / "optimize.html").exists()
+
+
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ('[[target]]\nmetric = "profit"\nvalue = 1.0\nstderr = 0.1\n', "target[0].metric"),
+        ('[[target]]\nmetric = "revenue"\nvalue = 1.0\n', "target[0]"),  # no stderr / weight
+        ('[[target]]\nmetric = "revenue"\nvalue = 1.0\nstderr = 0\n', "target[0].stderr"),
+        ('[[target]]\nmetric = "revenue"\nvalue = "a"\nweight = 1\n', "target[0].value"),
+        ('kind = "market"\n[[target]]\nmetric = "revenue"\nvalue = 1.0\nweight = 1\n', "kind"),
+        ('[[target]]\nmetric = "revenue"\nvalue = 1.0\nweight = 1\nsd = 2\n', "target[0].sd"),
+    ],
+)
+def test_bad_targets_exit_2_naming_the_key(tmp_path, text, key, capsys):
+    path = tmp_path / "t.toml"
+    path.write_text(text)
+    args = ["calibrate", SCEN, "--targets", str(path), "--param", "auction.reserve=0:1"]
+    assert main([*args, "--backend", "serial"]) == 2
+    err = capsys.readouterr().err
+    assert key in err and "Traceback" not in err
+
+
+def test_the_shipped_real_target_set_loads_for_the_market():
+    from auction_sim.design.targets import load_targets
+    from auction_sim.scenario import metrics_for
+
+    path = ROOT / "scenarios" / "targets" / "zhejiang_auctions.toml"
+    ts = load_targets(path, "market", list(metrics_for("market")))
+    assert ts.metrics[0] == "premium_over_reserve"
+    assert ts.targets[0].value == pytest.approx(0.356)
+    text = path.read_text()
+    assert "1,539" in text and "2.556" in text and "+28" in text and "+156" in text
+
+
+MARKET = str(ROOT / "scenarios" / "policy_exemption.toml")
+SMALL_MARKET = [
+    "market.horizon_days=240",
+    "market.achievement_rate=4.0",
+    "buyers.firms=250",
+    "pricing.reviewers=150",
+]
+
+
+@pytest.mark.slow
+def test_recovers_hidden_market_demand_and_markup_within_two_standard_errors(tmp_path, capsys):
+    """Targets generated at buyer_rate 20, liability_markup 0.45 (hidden); calibrated from
+    [8, 40] x [0, 1]."""
+    hidden = {"market.buyer_rate": 20.0, "policy.liability_markup": 0.45}
+    base = tmp_path / "m.toml"
+    raw = tomllib.loads(Path(MARKET).read_text())
+    raw.pop("sweep")
+    from auction_sim.scenario.loader import tomli_w
+
+    base.write_text(tomli_w.dumps(raw))
+    sets = [*SMALL_MARKET, *(f"{k}={v}" for k, v in hidden.items())]
+    metrics = ["deal_rate", "days_to_deal", "price_to_value"]
+    targets = _targets(tmp_path, capsys, str(base), sets, metrics, 12)
+    args = ["calibrate", str(base), "--targets", str(targets)]
+    args += sum((["--set", s] for s in SMALL_MARKET), [])
+    args += ["--param", "market.buyer_rate=8:40", "--param", "policy.liability_markup=0:1"]
+    args += ["--reps", "3", "--budget", "24", "--confirm", "3", "--confirm-reps", "8"]
+    assert main([*args, "--workers", "2", "--no-progress", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    for key, truth in hidden.items():
+        se = doc["stderr"][key]
+        assert abs(doc["params"][key] - truth) < 2 * se, (key, doc["params"][key], se)
