@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from scipy.sparse.linalg import lsqr
 
 from auction_sim.core import pricing as cp
+from auction_sim.core.pricing import em, estep, mstep
 from naive import pricing as naive
 
 
@@ -101,14 +102,14 @@ def test_reviewer_statistics_both_paths_match_naive(seed, n, n_rev, n_reviews, n
     var = np.random.default_rng(seed + 1).uniform(0.1, 1, n)
     expected = naive.reviewer_stats(ach, rev, score, same, mean, var, n_rev)
     stats = np.empty((n_rev, 12))
-    cp._reviewer_serial(rl.rev_ptr, rl.rev_ach, rl.rev_score, rl.rev_same, mean, var, stats)
+    mstep._reviewer_serial(rl.rev_ptr, rl.rev_ach, rl.rev_score, rl.rev_same, mean, var, stats)
     np.testing.assert_allclose(stats, expected, rtol=1e-12, atol=1e-9)
     # the fused scatter of the achievement pass (moving moments only: columns 2, 3, 4)
     features = cp.make_features(np.zeros((n, 0), np.int64), ())
-    data = cp._data(rl, ql, np.zeros(n, np.uint8), np.zeros(n), features, np.zeros(1))
+    data = estep._data(rl, ql, np.zeros(n, np.uint8), np.zeros(n), features, np.zeros(1))
     m, v = cp.fuse(rl, ql, params, 0.0)
     rstats = np.zeros((cp.N_CHUNKS, n_rev, 8))
-    cp._estep(data, params, mean.copy(), var.copy(), False, rstats)
+    estep._estep(data, params, mean.copy(), var.copy(), False, rstats)
     expected = naive.reviewer_stats(ach, rev, score, same, m, v, n_rev)
     got = rstats.sum(0)[:, [0, 1, 2, 4, 5, 6]]
     np.testing.assert_allclose(got, expected[:, [2, 3, 4, 8, 9, 10]], rtol=1e-10, atol=1e-9)
@@ -244,7 +245,7 @@ def test_reviewer_csr_path_equals_fused_scatter(monkeypatch):
     rl, ql, f, deal, y, pan = small_population()
     fused = cp.estimate_joint(rl, ql, f, deal, y, tol=1e-10)
     assert fused.converged
-    monkeypatch.setattr(cp, "_FUSED_MAX_BYTES", 0)
+    monkeypatch.setattr(em, "_FUSED_MAX_BYTES", 0)
     gathered = cp.estimate_joint(rl, ql, f, deal, y, tol=1e-10)
     np.testing.assert_allclose(gathered.mean, fused.mean, atol=1e-8)
     np.testing.assert_allclose(gathered.params.bias, fused.params.bias, atol=1e-8)
@@ -337,15 +338,15 @@ def test_warm_start_moves_the_path_not_the_fixed_point(monkeypatch):
     cold = cp.estimate_joint(rl, ql, f, deal, y, tol=1e-10)
     assert cold.converged
     calls = []
-    real = cp._warm_start
+    real = em._warm_start
 
     def spy(*args):
         out = real(*args)
         calls.append(out is not None)
         return out
 
-    monkeypatch.setattr(cp, "_WARM_MIN", 100)  # 6400 / 32 = 200 achievements in the subsample
-    monkeypatch.setattr(cp, "_warm_start", spy)
+    monkeypatch.setattr(em, "_WARM_MIN", 100)  # 6400 / 32 = 200 achievements in the subsample
+    monkeypatch.setattr(em, "_warm_start", spy)
     warm = cp.estimate_joint(rl, ql, f, deal, y, tol=1e-10)
     # the outer fit warm-started; the subsample's own fit (200 achievements) did not
     assert calls == [False, True] and warm.converged
