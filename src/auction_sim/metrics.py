@@ -131,6 +131,7 @@ CATALOGUE: dict[str, tuple[Metric, ...]] = {
             "mean price / reserve - 1, paid auction deals with a positive reserve",
             -1.0,
         ),  # fmt: skip
+        _count("auction_fallbacks", "auction winners unable to pay at the close: runner-up won"),
         _share("auction_sale_rate", "timed auctions sold / timed auctions held (relists count)"),
         _count("problems_posted", "problems firms posted (the demand side; 0 when off)"),
         _count("problems_awarded", "posted problems awarded a contract before the horizon"),

@@ -52,6 +52,7 @@ METRICS = (
     "price_error_last",
     "failed_fits",
     "premium_over_reserve",
+    "auction_fallbacks",
     "auction_sale_rate",
     # the demand side: firms post problems (market/problems.py; 0 / NaN when it is off)
     *PROBLEM_METRICS,
@@ -79,6 +80,8 @@ METRICS = (
   that failed or came back degenerate and were not used (``failed_fits``);
 * ``premium_over_reserve``: mean of price / reserve - 1 over paid auction deals whose
   reserve (as opened: markup and relist discount included) was positive (NaN without one);
+* ``auction_fallbacks``: timed-auction winners that could no longer pay at the close (their
+  budget spent in other trades since they bid) and were passed over for the runner-up;
 * ``auction_sale_rate``: timed auctions that ended in a paid deal / timed auctions held
   (every opening counts: relists and forced public auctions included; NaN without one).
 """
@@ -155,6 +158,7 @@ def metrics_of(run: MarketRun) -> dict[str, float]:
         "price_error_last": last,
         "failed_fits": float(sim.pricer.failed_fits),
         "premium_over_reserve": _nan_if_empty(np.asarray(sim.reserve_premiums), np.mean),
+        "auction_fallbacks": float(sim.auction_fallbacks),
         "auction_sale_rate": (
             sim.auctions_sold / sim.auctions_held if sim.auctions_held else float("nan")
         ),

@@ -205,6 +205,7 @@ class MarketSim:
         s = self.scenario
         rng = stream(self.seed, "visits")
         n_v = int(rng.poisson(s.market.buyer_rate * self.horizon))
+        self.visits_run = n_v  # firm visits of the run (the benchmark's modelled unit)
         times = np.sort(rng.uniform(0.0, self.horizon, n_v))
         firm = rng.integers(0, s.buyers.firms, n_v)
         looks = stream(self.seed, "looks")
