@@ -122,8 +122,18 @@ CATALOGUE: dict[str, tuple[Metric, ...]] = {
         _count("forced_auctions", "paid deals from forced public auctions (use-first)"),
         _money("platform_fees", "total platform fees"),
         _money("subsidy_paid", "the state's insurance premium subsidy"),
-        Metric("price_error_first", "log", "RMS log error of price estimates, first quarter", 0.0),
-        Metric("price_error_last", "log", "RMS log error of price estimates, last quarter", 0.0),
+        Metric(
+            "price_error_first",
+            "log",
+            "RMS error predicting log deal prices (posterior mean), first quarter",
+            0.0,
+        ),  # fmt: skip
+        Metric(
+            "price_error_last",
+            "log",
+            "RMS error predicting log deal prices (posterior mean), last quarter",
+            0.0,
+        ),  # fmt: skip
         _count("failed_fits", "joint-estimator refits not used (failed or degenerate)", True),
         Metric(
             "premium_over_reserve",
@@ -133,6 +143,26 @@ CATALOGUE: dict[str, tuple[Metric, ...]] = {
         ),  # fmt: skip
         _count("auction_fallbacks", "auction winners unable to pay at the close: runner-up won"),
         _share("auction_sale_rate", "timed auctions sold / timed auctions held (relists count)"),
+        Metric(
+            "value_error_first",
+            "log",
+            "RMSE of posterior mean log value vs true θ at pricing, first quarter",
+            0.0,
+        ),  # fmt: skip
+        Metric(
+            "value_error_last",
+            "log",
+            "RMSE of posterior mean log value vs true θ at pricing, last quarter",
+            0.0,
+        ),  # fmt: skip
+        Metric("value_bias_last", "log", "mean posterior mean log value - true θ, last quarter"),
+        Metric(
+            "oracle_value_error_last",
+            "log",
+            "value_error_last of the in-market oracle (true parameters, same signals)",
+            0.0,
+        ),  # fmt: skip
+        _money("due_diligence_spent", "total cost of technical due diligence"),
         _count("problems_posted", "problems firms posted (the demand side; 0 when off)"),
         _count("problems_awarded", "posted problems awarded a contract before the horizon"),
         _share("rd_success_rate", "awarded contracts whose R&D succeeded"),
@@ -187,15 +217,17 @@ SERIES: dict[str, Metric] = {
         _count("deals_listing", "paid deals by listed trade"),
         _count("deals_negotiation", "paid deals by negotiation"),
         _count("deals_free_license", "free licences"),
-        Metric("price_error", "log", "RMS log error of the month's price estimates", 0.0),
+        Metric("price_error", "log", "RMS error predicting the month's log deal prices", 0.0),
         _count("priced_deals", "deals with a price estimate"),
         Metric("value_error", "log", "RMS error of the posterior mean against true θ", 0.0),
         _count("priced", "achievements priced in the month"),
+        Metric("oracle_value_error", "log", "value_error of the in-market oracle", 0.0),
+        Metric("value_bias", "log", "mean posterior mean - true θ of the month's pricings"),
     )
 }
 """The market's monthly series (``timeseries.parquet`` columns) with their units."""
 
-KEY_SERIES: dict[str, tuple[str, ...]] = {"market": ("deals", "price_error")}
+KEY_SERIES: dict[str, tuple[str, ...]] = {"market": ("deals", "value_error", "price_error")}
 
 
 def metrics_of_kind(kind: str) -> tuple[Metric, ...]:

@@ -142,7 +142,8 @@ def _ref_visit(m, f, now, u, z, n_plain):
             if u[d, 4] < m.inquire_prob and f not in m.quoted[item]:
                 m.quoted[item].add(f)
                 if len(m.quotes[item]) < m.max_quotes:
-                    m.quotes[item].append(m.theta[item] + m.log_shade + m.inquiry_sd * z[d, 1])
+                    # the firm quotes from its own value (theta + log fit), shaded
+                    m.quotes[item].append(math.log(v) + m.log_shade + m.inquiry_sd * z[d, 1])
         elif st == B.LISTING:
             if f not in m.offers[item]:
                 m.offers[item][f] = (w, now)

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from ..market.choice import AUCTION, FREE, LISTING, NEGOTIATION
+from ..market.ledger import MONTH_DAYS, months
 from ..market.problems import PROBLEM_METRICS, problem_metrics, simulate_problems
 from ..market.sim import MarketRun, simulate
 from ..scenario.market import MarketScenario
@@ -54,6 +55,11 @@ METRICS = (
     "premium_over_reserve",
     "auction_fallbacks",
     "auction_sale_rate",
+    "value_error_first",
+    "value_error_last",
+    "value_bias_last",
+    "oracle_value_error_last",
+    "due_diligence_spent",
     # the demand side: firms post problems (market/problems.py; 0 / NaN when it is off)
     *PROBLEM_METRICS,
 )
@@ -83,7 +89,18 @@ METRICS = (
 * ``auction_fallbacks``: timed-auction winners that could no longer pay at the close (their
   budget spent in other trades since they bid) and were passed over for the runner-up;
 * ``auction_sale_rate``: timed auctions that ended in a paid deal / timed auctions held
-  (every opening counts: relists and forced public auctions included; NaN without one).
+  (every opening counts: relists and forced public auctions included; NaN without one);
+* ``value_error_first`` / ``value_error_last``: RMSE of the platform's posterior mean log
+  value against the true theta, pooled over the pricings (at the moment each item is
+  priced for a trade) in the first / last quarter of the horizon's months;
+  ``value_bias_last``: the mean of posterior mean - theta over the last quarter;
+  ``oracle_value_error_last``: ``value_error_last`` of the in-market oracle (true signal
+  parameters and prior, the same signals);
+* ``due_diligence_spent``: total cost of technical due diligence (currency).
+
+``price_error_first`` / ``price_error_last`` are the platform's error in *predicting deal
+prices* (its posterior mean log value against the log price paid), not its error about
+the value: deal prices are selected (docs/pricing.md).
 """
 
 SERIES = (
@@ -99,6 +116,8 @@ SERIES = (
     "priced_deals",
     "value_error",
     "priced",
+    "oracle_value_error",
+    "value_bias",
 )
 """Columns of :func:`series_of` (one row per month of ``365.25 / 12`` days).
 
@@ -106,7 +125,9 @@ SERIES = (
 included); ``price_error``: RMSE of the platform's estimate (the posterior mean log value
 at the item's last pricing) against the log price of the paid deals closed that month, and
 ``priced_deals`` their count; ``value_error``: RMSE of the posterior mean against the latent
-log value theta of the achievements priced that month, and ``priced`` their count."""
+log value theta of the achievements priced that month, and ``priced`` their count;
+``oracle_value_error`` the same for the in-market oracle's posterior; ``value_bias`` the
+month's mean of posterior mean - theta."""
 
 
 def _nan_if_empty(x: np.ndarray, f) -> float:
@@ -162,10 +183,50 @@ def metrics_of(run: MarketRun) -> dict[str, float]:
         "auction_sale_rate": (
             sim.auctions_sold / sim.auctions_held if sim.auctions_held else float("nan")
         ),
+        **_value_metrics(sim),
+        "due_diligence_spent": float(
+            s.pricing.due_diligence_cost * np.count_nonzero(sim.diligence)
+        ),
         **problem_metrics(
             simulate_problems(s, sim.seed, sim.firms_by_field, sim.firms.budget0.size)
         ),
     }
+
+
+def _quarters(sim) -> tuple[float, float]:
+    """Day bounds of the first and the last quarter of the horizon's months."""
+    n_m = months(np.zeros(0), sim.horizon)[1]
+    q = max(1, n_m // 4)
+    return q * MONTH_DAYS, (n_m - q) * MONTH_DAYS
+
+
+def _value_metrics(sim) -> dict[str, float]:
+    """``value_error_first/last``, ``value_bias_last``, ``oracle_value_error_last``."""
+    first_end, last_start = _quarters(sim)
+    out = {}
+    for name, oracle in (("value", False), ("oracle_value", True)):
+        rows = sim.value_errors(oracle)
+        day, err = rows[:, 0], rows[:, 1]
+        first, last = err[day < first_end], err[day >= last_start]
+        out[name] = (_rms(first), _rms(last), _nan_if_empty(last, np.mean))
+    return {
+        "value_error_first": out["value"][0],
+        "value_error_last": out["value"][1],
+        "value_bias_last": out["value"][2],
+        "oracle_value_error_last": out["oracle_value"][1],
+    }
+
+
+def _rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(x * x))) if x.size else float("nan")
+
+
+def _monthly_mean(rows: np.ndarray, horizon: float) -> np.ndarray:
+    """Mean of ``rows[:, 1]`` by month of ``rows[:, 0]`` (NaN for an empty month)."""
+    month, n_m = months(rows[:, 0], horizon)
+    cnt = np.bincount(month, minlength=n_m)
+    tot = np.bincount(month, weights=rows[:, 1], minlength=n_m)
+    return np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
 
 
 def _share(x: np.ndarray) -> float:
@@ -189,6 +250,8 @@ def series_of(run: MarketRun) -> dict[str, np.ndarray]:
     rmse, cnt = sim.monthly_value_error()
     out["value_error"] = rmse
     out["priced"] = cnt
+    out["oracle_value_error"] = sim.monthly_value_error(oracle=True)[0]
+    out["value_bias"] = _monthly_mean(sim.value_errors(), sim.horizon)
     return {k: out[k] for k in SERIES}
 
 

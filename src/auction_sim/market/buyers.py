@@ -188,7 +188,8 @@ def _visit(f, now, u, z, n_plain, items, entries, catalog, firms, par, trig):
                 ist[N_QUOTED, item] += 1
                 nq = ist[N_QUOTES, item]
                 if nq < max_quotes:
-                    quotes[item, nq] = (ifl[THETA, item] + par[P_LOG_SHADE]
+                    # the firm quotes from its own value (theta + log fit), shaded
+                    quotes[item, nq] = (math.log(ent_f[SEEN_VALUE, e]) + par[P_LOG_SHADE]
                                         + par[P_INQ_SD] * z[d, 1])  # fmt: skip
                     ist[N_QUOTES, item] = nq + 1
         elif st == LISTING:
@@ -225,7 +226,8 @@ def visit_batch(j, now, t_limit, visits, n_plain, items, entries, catalog, firms
 
     * under review: with probability ``inquire_prob`` the firm sends one quote (once per
       firm and item; the first ``quotes.shape[1]`` enter the estimate),
-      ``log q = theta + log(1 - shading) + inquiry_sd * z`` (DESIGN §6);
+      from its own value, ``log q = theta + log fit - shading + inquiry_sd * z`` with
+      ``shading = -log(1 - pricing.shading)`` (DESIGN §6);
     * listed: the firm is one of the period's buyers (first look counts); the listing
       kernel registers an intent if what it will pay, capped by its budget at the end
       of the period, reaches the listing price;

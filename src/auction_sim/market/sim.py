@@ -43,6 +43,7 @@ import simpy
 from ..agents.negotiators import tactic_exponent
 from ..core.listing import relist_steps
 from ..pricing import signals
+from ..pricing.deals import deal_class
 from ..rng import stream
 from ..scenario.market import MarketScenario
 from . import buyers as B
@@ -52,7 +53,7 @@ from .buyers import close_item, draw_firms, gather_offers, seen_values, visit_ba
 from .catalog import Catalog
 from .choice import AUCTION, FREE, LISTING, NEGOTIATION, choose
 from .ledger import Contract, Ledger, months
-from .pricing import Pricer, price_rules
+from .pricing import Pricer, oracle_params, oracle_posterior, price_rules
 
 __all__ = ["MarketSim", "MarketRun", "simulate"]
 
@@ -106,8 +107,9 @@ class MarketSim:
         # review panels: drawn up front with the pricing package's signal generators
         self.panel = min(pr.panel, pr.reviewers)
         pool = signals.draw_reviewers(
-            stream(seed, "reviewers"), pr.reviewers, m.fields, pr.bias_sd, pr.noise_sd, 0.0
-        )
+            stream(seed, "reviewers"), pr.reviewers, m.fields, pr.bias_sd, pr.noise_sd,
+            pr.noise_sd_spread,
+        )  # fmt: skip
         sig = signals.Achievements(
             ach.field, ach.readiness, ach.holder, ach.theta, ach.theta, m.fields, 1.0
         )
@@ -116,13 +118,30 @@ class MarketSim:
                 stream(seed, "panels"), sig, pool, self.panel, pr.same_field_share,
                 pr.field_noise_factor, pr.score_offset, pr.score_scale,
             )  # fmt: skip
-            self.rev_reviewer, self.rev_score, self.rev_same = pan.reviewer, pan.score, pan.same
+            # the platform reads scores on its own appraisal scale: (s - alpha) / gamma
+            score = (pan.score - pr.score_offset) / pr.score_scale
+            self.rev_reviewer, self.rev_score, self.rev_same = pan.reviewer, score, pan.same
         else:
             self.rev_reviewer = np.zeros(0, np.int64)
             self.rev_score = np.zeros(0)
             self.rev_same = np.zeros(0, bool)
         self.relist_step = relist_steps(s.mechanism.relist_discount, s.mechanism.max_relists + 1)
-        self.pricer = Pricer(pr.reviewers, m.fields, pr.prior_sd**2, pr.ridge)
+
+        # readiness is evaluated, not known: the platform sees an evaluated level (with a
+        # smaller error after technical due diligence, which costs and delays the review)
+        rng_dd = stream(seed, "due_diligence")
+        self.diligence = rng_dd.random(n) < pr.due_diligence_share
+        err_sd = np.where(self.diligence, pr.due_diligence_error_sd, pr.readiness_error_sd)
+        seen = np.rint(ach.readiness + err_sd * rng_dd.standard_normal(n)).astype(np.int64)
+        seen = np.clip(seen, 1, 9)
+        self.ach_seen = ach._replace(readiness=seen)  # what the platform's features use
+        self.review_days = pr.review_days + np.where(self.diligence, pr.due_diligence_days, 0.0)
+
+        self.log_willingness = math.log(policy.willingness_factor(s))
+        self.pricer = Pricer(pr.reviewers, m.fields, pr.prior_sd**2, pr.ridge,
+                             estimator=pr.estimator, fit_sd=b.fit_sd_log,
+                             log_willingness=self.log_willingness)  # fmt: skip
+        self._oracle_setup(pool)
         self.new_deals: list[int] = []  # paid deals not yet in the comparable-deal model
 
         # firm behaviour constants read by the visit kernel (buyers.visit_batch)
@@ -168,12 +187,14 @@ class MarketSim:
         self.exempt = np.zeros(n, bool)
         self.post_mean = np.full(n, np.nan)
         self.interest = np.zeros(n, np.int64)
-        self.deal_y = np.zeros(n)
+        self.deal_y = np.zeros(n)  # log price of the item's paid deal
+        self.deal_cls = np.zeros(n, np.int64)  # its class (pricing.deals.deal_class)
         self.has_deal = np.zeros(n, bool)
         self.priced = np.zeros(n, bool)
         self.pending: list[int] = []
         self.priced_ev = self.env.event()  # succeeds when the pending items are priced
         self.errors: list[np.ndarray] = []  # per pricing day: rows (day, posterior mean - theta)
+        self.oracle_errors: list[np.ndarray] = []  # the same for the oracle's posterior
         self.price_errors: list[tuple[float, float]] = []  # (deal day, mean - log price)
         self.auctions_held = 0  # timed auctions opened (relists and forced ones included)
         self.auctions_sold = 0  # of them, settled with a paid deal
@@ -188,6 +209,31 @@ class MarketSim:
         self.rng_snipes = stream(seed, "snipes")
         self.rng_policy = stream(seed, "policy")
         self.rng_free = stream(seed, "free_license")
+
+    def _oracle_setup(self, pool) -> None:
+        """The oracle's true parameters and prior (DESIGN §6: the yardstick in the market).
+
+        It knows the value model (``x . beta`` with the *evaluated* readiness, whose error
+        widens the prior by ``readiness_slope^2`` times its mean square), the reviewers'
+        biases and noise (on the platform's score scale), and the quoting firms' law: a
+        quote is ``theta + log fit - shading + noise`` from a firm that is outside its
+        fields with probability ``explore_share (1 - interests / fields)``.
+        """
+        s = self.scenario
+        a, b, pr = s.achievements, s.buyers, s.pricing
+        ach, seen = self.ach, self.ach_seen.readiness
+        self.oracle_prior = (
+            a.value_mean_log + ach.field_effect[ach.field]
+            + a.readiness_slope * (seen - 5) + np.asarray(a.holder_effects)[ach.holder]
+        )  # fmt: skip
+        msq = float(np.mean((ach.readiness - seen) ** 2)) if self.n else 0.0
+        p_off = b.explore_share * (1.0 - min(b.interests, self.n_fields) / self.n_fields)
+        lo = math.log(b.off_field_fit)
+        shift = math.log1p(-pr.shading) + p_off * lo
+        qvar = pr.inquiry_sd**2 + b.fit_sd_log**2 + p_off * (1.0 - p_off) * lo * lo
+        g = pr.score_scale
+        self.oracle = oracle_params(pool.bias / g, pool.sd / g, pr.field_noise_factor, shift,
+                                    qvar, a.value_sd**2 + a.readiness_slope**2 * msq)  # fmt: skip
 
     # ------------------------------------------------------------------ processes
 
@@ -285,7 +331,8 @@ class MarketSim:
             if self.new_deals:
                 idx = np.asarray(self.new_deals, np.int64)
                 self.new_deals = []
-                self.pricer.add_deals(features(self.ach, idx), self.deal_y[idx])
+                self.pricer.add_deals(features(self.ach_seen, idx), self.deal_cls[idx],
+                                      self.deal_y[idx], self.post_mean[idx])  # fmt: skip
             if env.now >= next_refit:
                 self._refit()
                 next_refit += refit_days
@@ -318,11 +365,17 @@ class MarketSim:
         if idx.size == 0:
             return
         ev = self._evidence(idx)
-        self.pricer.refit(features(self.ach, idx), *ev, self.has_deal[idx], self.deal_y[idx])
+        stats = None
+        if self.pricer.estimator in ("mean_score", "median_quote"):
+            r_ach, _, sc, _, q_ach, lq = ev
+            stats = self.pricer.baseline_stats(idx.size, r_ach, sc, q_ach, lq)
+        self.pricer.refit(features(self.ach_seen, idx), *ev, self.has_deal[idx],
+                          self.deal_cls[idx], self.deal_y[idx], stats)  # fmt: skip
 
     def _price(self, idx: np.ndarray) -> None:
         pr = self.scenario.pricing
-        mean, var = self.pricer.posterior(features(self.ach, idx), *self._evidence(idx))
+        ev = self._evidence(idx)
+        mean, var = self.pricer.posterior(features(self.ach_seen, idx), *ev)
         listing, reserve = price_rules(
             mean,
             var,
@@ -331,10 +384,15 @@ class MarketSim:
             pr.listing_rule,
             pr.listing_level,
             self.fit_sd,
+            self.log_willingness,
         )
         now = self.env.now
         theta = self.ach.theta[idx]
-        self.errors.append(np.column_stack((np.full(idx.size, now), mean - theta)))
+        day = np.full(idx.size, now)
+        self.errors.append(np.column_stack((day, mean - theta)))
+        o_mean, _ = oracle_posterior(self.scenario.pricing.reviewers, self.oracle,
+                                     self.oracle_prior[idx], *ev)  # fmt: skip
+        self.oracle_errors.append(np.column_stack((day, o_mean - theta)))
         self.post_mean[idx] = mean
         self.list_price[idx] = listing
         self.reserve[idx] = reserve
@@ -375,7 +433,7 @@ class MarketSim:
         forced_at, free_at = float(self.deadlines.forced[i]), float(self.deadlines.free[i])
         self.state[i] = B.REVIEW
         self.catalog.post(i, int(self.ach_field[i]))
-        yield env.timeout(self.scenario.pricing.review_days)
+        yield env.timeout(float(self.review_days[i]))  # review (and due diligence)
         self.catalog.remove(i)
         self.state[i] = B.OFF
         self.interest[i] = self.n_quoted[i]
@@ -471,7 +529,7 @@ class MarketSim:
         self.auction_voids += voided
         if f < 0:
             return False
-        ok = self._settle(i, f, price, AUCTION, forced)
+        ok = self._settle(i, f, price, AUCTION, forced, offers.shape[0])
         if ok and price > 0:
             self.auctions_sold += 1
             if reserve > 0:
@@ -541,7 +599,8 @@ class MarketSim:
             if w < 0:
                 continue
             f = int(firm[w])
-            sold[i] = ok = self._settle(i, f, p, LISTING, False)
+            intents = int(np.count_nonzero(limits[lo:hi] >= prices[h]))
+            sold[i] = ok = self._settle(i, f, p, LISTING, False, intents)
             if ok and p > 0:
                 if paid is None:
                     paid = np.zeros(budget.size, bool)
@@ -579,7 +638,7 @@ class MarketSim:
         self.state[i] = B.OFF
         if not out.agreed or self._spendable(f) < out.price:
             return False
-        return self._settle(i, f, out.price, NEGOTIATION, False)
+        return self._settle(i, f, out.price, NEGOTIATION, False, 1)
 
     def _no_partner(self, i: int, ev: simpy.Event, _deadline: simpy.Event) -> None:
         """The negotiation deadline of item ``i``: no firm came (``ev`` is still pending)."""
@@ -587,7 +646,9 @@ class MarketSim:
             self.state[i] = B.OFF  # no visit may trigger it any more
             ev.succeed(None)
 
-    def _settle(self, i: int, f: int, price: float, method: int, forced: bool) -> bool:
+    def _settle(
+        self, i: int, f: int, price: float, method: int, forced: bool, participants: int
+    ) -> bool:
         if price > self._spendable(f):  # the buyer's budget moved since it bid: no deal
             return False
         p, s = self.scenario.policy, self.scenario
@@ -607,6 +668,8 @@ class MarketSim:
         if price > 0:
             self.has_deal[i] = True
             self.deal_y[i] = math.log(price)
+            mech = (AUCTION, LISTING, NEGOTIATION).index(method)
+            self.deal_cls[i] = deal_class(mech, participants, self._markup(i, forced) > 1.0)
             self.price_errors.append((self.env.now, self.post_mean[i] - self.deal_y[i]))
             self.new_deals.append(i)
         self.state[i] = B.DONE
@@ -665,9 +728,16 @@ class MarketSim:
         """
         return _monthly_rmse(self.price_errors, self.horizon)
 
-    def monthly_value_error(self) -> tuple[np.ndarray, np.ndarray]:
-        """RMSE of the posterior mean log value against theta, by month of pricing."""
-        return _monthly_rmse(np.concatenate(self.errors) if self.errors else [], self.horizon)
+    def monthly_value_error(self, oracle: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """RMSE of the posterior mean log value against theta, by month of pricing (of the
+        oracle's posterior with ``oracle``)."""
+        rows = self.oracle_errors if oracle else self.errors
+        return _monthly_rmse(np.concatenate(rows) if rows else [], self.horizon)
+
+    def value_errors(self, oracle: bool = False) -> np.ndarray:
+        """Rows ``(day, posterior mean - theta)`` of every pricing, shape ``(k, 2)``."""
+        rows = self.oracle_errors if oracle else self.errors
+        return np.concatenate(rows) if rows else np.zeros((0, 2))
 
 
 def _monthly_rmse(rows, horizon: float) -> tuple[np.ndarray, np.ndarray]:

@@ -172,24 +172,53 @@ class MarketPricingSection(Section):
         0.6, **_share(), description="share of a panel drawn from the achievement's field"
     )
     bias_sd: float = Field(0.3, ge=0, description="sd of reviewers' personal biases")
-    noise_sd: float = Field(1.0, gt=0, description="out-of-field reviewer noise sd")
+    noise_sd: float = Field(1.0, gt=0, description="typical out-of-field reviewer noise sd")
+    noise_sd_spread: float = Field(
+        0.3, ge=0, le=3, description="log-sd of reviewers' personal noise sd around noise_sd"
+    )
     field_noise_factor: float = Field(
         0.5, gt=0, description="same-field reviewers' noise = noise_sd x this factor"
     )
     score_offset: float = Field(
-        0.0, description="alpha of score = alpha + gamma theta + b + e (learned from deals)"
+        0.0,
+        description="alpha of score = alpha + gamma theta + b + e: the platform's appraisal"
+        " scale, known to it (the reviews anchor the level of theta, docs/pricing.md)",
     )
     score_scale: float = Field(
-        1.0, gt=0, description="gamma of score = alpha + gamma theta + b + e (learned too)"
+        1.0, gt=0, description="gamma of score = alpha + gamma theta + b + e (known, as alpha)"
     )
     inquiries: int = Field(3, ge=0, description="at most this many quotes enter an estimate")
     inquiry_sd: float = Field(0.4, gt=0, description="sd of a quote's log noise")
     shading: float = Field(
-        0.15, ge=0, lt=1, description="quotes understate the value by this share (median)"
+        0.15,
+        ge=0,
+        lt=1,
+        description="a quote understates the quoting firm's own value (item value x its fit)"
+        " by this share (median)",
     )
     prior_sd: float = Field(1.0, gt=0, description="sd of the prior before any deal")
-    estimator: Literal["joint", "mean_score", "median_quote"] = Field(
-        "joint", description="joint | mean_score | median_quote (the last two are baselines)"
+    estimator: Literal[
+        "joint", "reviews_only", "quotes_only", "comparables_only", "mean_score", "median_quote"
+    ] = Field(
+        "joint",
+        description="price-discovery channels: joint (prior, reviews, quotes, corrected deals);"
+        " reviews_only, quotes_only, comparables_only (one channel); mean_score, median_quote"
+        " (the laboratory's baselines); see docs/pricing.md",
+    )
+    readiness_error_sd: float = Field(
+        1.0, ge=0, le=9, description="sd (levels) of the evaluated readiness around the true one"
+    )
+    due_diligence_share: float = Field(
+        0.2, **_share(), description="share of achievements given technical due diligence"
+    )
+    due_diligence_error_sd: float = Field(
+        0.3, ge=0, le=9, description="sd (levels) of the evaluated readiness after due diligence"
+    )
+    due_diligence_cost: float = Field(
+        0.05, ge=0, description="cost of one due diligence (currency, paid by the holder)"
+    )
+    due_diligence_days: float = Field(
+        14.0, ge=0, description="days due diligence adds to the review"
     )
     ridge: float = Field(
         1.0, ge=0, description="ridge penalty of the comparable-deal model (log price on features)"
