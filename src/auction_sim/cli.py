@@ -154,6 +154,10 @@ def _load(args, err: Console) -> Scenario:
 
 
 def _run(args, out: Console, err: Console) -> int:
+    scenario = _load(args, err)
+    if args.paired and not scenario.paired:
+        scenario = scenario.with_paired(True)
+    _check_size(scenario, args.reps, args.max_tasks)  # before the heavy imports: at once
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -165,10 +169,6 @@ def _run(args, out: Console, err: Console) -> int:
 
     from .batch import RunInterrupted, StoreMismatch, execute
 
-    scenario = _load(args, err)
-    if args.paired and not scenario.paired:
-        scenario = scenario.with_paired(True)
-    _check_size(scenario, args.reps, args.max_tasks)
     if args.out is not None:
         from pathlib import Path
 

@@ -56,6 +56,8 @@ th { background: #f4f4f4; } td.p { text-align: left; }
 small { color: #777; }
 pre { background: #f7f7f7; padding: 1rem; overflow-x: auto; border: 1px solid #eee; }
 .fail { color: #a00; }
+.scroll { overflow-x: auto; max-width: 100%; }
+figure img { max-width: 100%; }
 """
 
 
@@ -73,7 +75,7 @@ def _num(x) -> str:
     return "—" if not math.isfinite(x) else f"{x:.4g}"
 
 
-POINTS_PER_TABLE = 6
+POINTS_PER_TABLE = 5
 """Grid points per summary table: more points are split over several tables (page width)."""
 
 
@@ -119,11 +121,11 @@ def _summary_table(results: Results) -> str:
                 )
             rows.append("<tr>" + "".join(cells) + "</tr>")
         out.append(
-            "<table><thead><tr>"
+            '<div class="scroll"><table><thead><tr>'
             + head
             + "</tr></thead><tbody>"
             + "".join(rows)
-            + "</tbody></table>"
+            + "</tbody></table></div>"
         )
     note = (
         "mean ± standard error; [95 % t-confidence interval, clipped to the metric's range];"
