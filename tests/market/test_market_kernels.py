@@ -264,8 +264,9 @@ class _SequentialCheck(MarketSim):
                                           mech.listing_days)  # fmt: skip
             ok = w >= 0 and p <= budget[firm[w]] * self.spend
             if ok:
-                prem, sub = policy.premium_split(p, self.premium_rate,
-                                                 self.scenario.policy.insurance_subsidy)
+                prem, sub = policy.premium_split(
+                    p, self.premium_rate, self.scenario.policy.insurance_subsidy
+                )
                 budget[firm[w]] -= p + (prem - sub)
                 _SequentialCheck.reran += bool(paid & set(firm.tolist()))
                 paid.add(int(firm[w]))
