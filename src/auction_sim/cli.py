@@ -283,6 +283,8 @@ def _validate(args, out: Console, err: Console) -> int:
             else f"[{', '.join(map(repr, vals[:6]))}, ... ({len(vals)} values)]"
         )
         out.print(f"  sweep {k}: {shown}", markup=False, highlight=False)
+    if s.paired:
+        out.print("  paired: every point sees the same random streams", markup=False)
     return 0
 
 
@@ -298,6 +300,11 @@ def _report(args, out: Console, err: Console) -> int:
             highlight=False,
         )
         return 2
+    if (d / "optimize.json").is_file() and not (d / "runs.parquet").is_file():
+        from .report.design import optimize_page  # an optimize / calibrate folder
+
+        out.print(f"report: {optimize_page(d)}", markup=False, highlight=False)
+        return 0
     if not (d / "runs.parquet").is_file() or not (d / "scenario.toml").is_file():
         hint = (
             "; the run did not finish: run the same command again to complete it"

@@ -136,7 +136,11 @@ def refine_and_intervals(
         for p, s in zip(numeric, sds, strict=True):
             se[p.key] = float(s)
             x = float(cur.params[p.key])
-            ci[p.key] = [x - 1.96 * float(s), x + 1.96 * float(s)]
+            # clipped to the searched range: a fit at a bound says so (its interval is one-sided)
+            ci[p.key] = [
+                max(x - 1.96 * float(s), float(p.low)),
+                min(x + 1.96 * float(s), float(p.high)),
+            ]
     fits = []
     for t in targets.targets:
         m, s = cur.mean(t.metric), cur.stderr(t.metric)
