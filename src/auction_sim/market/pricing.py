@@ -200,6 +200,8 @@ class Pricer:
         self.params = nominal_params(n_reviewers, prior_var)
         self.fitted = False  # a joint refit with learned prior effects is in use
         self.failed_fits = 0
+        self.iterations = 0  # EM iterations of all refits
+        self.warm = False  # a refit succeeded: the next one starts from its parameters
         self.n_cols = sum(self.levels) - len(self.levels)
         self.penalty = penalty
         self.ridge = comparables.OnlineRidge(self.n_cols, penalty)
@@ -255,15 +257,26 @@ class Pricer:
                     else None,
                     has_deal=has_deal, deal_y=deal_y, learn_scale=False, learn_prior=learn_prior,
                     prior_var=self.prior_var, max_iter=self.max_iter, tol=1e-4, parallel=False,
+                    init=self._init(learn_prior),
                 )  # fmt: skip
         except (ArithmeticError, ValueError, np.linalg.LinAlgError):
             self.failed_fits += 1  # keep the last good parameters
             return
+        self.iterations += res.n_iter
         if _usable(res.params):
             self.params = res.params
             self.fitted = learn_prior
+            self.warm = True
         else:
             self.failed_fits += 1
+
+    def _init(self, learn_prior: bool):
+        """The last refit's parameters as the next one's start (a warm start: the data grow
+        by a month between refits, so EM starts near its fixed point); ``None`` before."""
+        p = self.params
+        if not self.warm or (learn_prior and not self.fitted) or p.bias.size != self.n_reviewers:
+            return None
+        return p if learn_prior else p._replace(effects=np.zeros(0))
 
     def refit(self, codes, ach, reviewer, score, same, q_ach, log_quote, has_deal, deal_cls,
               deal_logp, stats=None):  # fmt: skip
