@@ -106,14 +106,15 @@ def test_recovers_hidden_market_demand_and_markup_within_two_standard_errors(tmp
 
     base.write_text(tomli_w.dumps(raw))
     sets = [*SMALL_MARKET, *(f"{k}={v}" for k, v in hidden.items())]
-    metrics = ["deal_rate", "days_to_deal", "price_to_value"]
+    metrics = ["deal_rate", "price_to_value", "volume", "premium_over_reserve", "auction_sale_rate"]
     targets = _targets(tmp_path, capsys, str(base), sets, metrics, 12)
     args = ["calibrate", str(base), "--targets", str(targets)]
     args += sum((["--set", s] for s in SMALL_MARKET), [])
     args += ["--param", "market.buyer_rate=8:40", "--param", "policy.liability_markup=0:1"]
-    args += ["--reps", "3", "--budget", "24", "--confirm", "3", "--confirm-reps", "8"]
+    args += ["--reps", "4", "--budget", "24", "--confirm", "3", "--confirm-reps", "8"]
     assert main([*args, "--workers", "2", "--no-progress", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
+    print(json.dumps({k: doc[k] for k in ("params", "stderr", "fit", "distance")}))
     for key, truth in hidden.items():
         se = doc["stderr"][key]
         assert abs(doc["params"][key] - truth) < 2 * se, (key, doc["params"][key], se)

@@ -6,7 +6,9 @@ for a fixed set of draws), y_k the observed value, w_k = 1 / se_k² (or the file
 
 1. search: the TPE search and confirmation of :mod:`.optimize`, minimising D;
 2. refine: Gauss-Newton steps from the winner on the numeric parameters, with the Jacobian G of
-   m̄ by central differences (same draws), kept while D falls;
+   m̄ by central differences of ±10 % of each range (same draws; a wide step, because the
+   market's draws are only partly aligned and a narrow one would turn its noise into slope),
+   kept while D falls;
 3. intervals (curvature, delta method): V = H⁻¹ G'W Ω W G H⁻¹ with H = G'WG and
    Ω = diag(se_k²) + Σ_sim/R, the observed figures' variances plus the simulated means'
    covariance over the R replications (targets given with weights only add no observed
@@ -89,7 +91,7 @@ def refine_and_intervals(
     reps: int,
     *,
     max_steps: int = 3,
-    rel_step: float = 0.02,
+    rel_step: float = 0.1,
 ) -> Fit:
     """Gauss-Newton refinement from ``start`` and delta-method intervals (module docstring)."""
     numeric = [p for p in params if p.kind != "categorical"]
