@@ -115,3 +115,21 @@ def test_rules_price_value_or_predicted_price():
     _, my0 = price_rules(m, v, "myerson", 0.3, "mean", 1.0, 0.4, 0.0)
     _, my1 = price_rules(m, v, "myerson", 0.3, "mean", 1.0, 0.4, -0.2)
     assert my1[0] == pytest.approx(my0[0] * math.exp(-0.2))  # myerson: buyers' wtp
+
+
+def test_comparables_rebuilt_from_moments_equal_a_fit_on_corrected_deals():
+    from auction_sim.pricing import comparables
+
+    rng = np.random.default_rng(0)
+    p = Pricer(10, 4, 1.0, 1.0, fit_sd=0.4, log_willingness=-0.1)
+    k = 300
+    codes = np.stack([rng.integers(0, 4, k), rng.integers(0, 9, k), rng.integers(0, 5, k)], 1)
+    cls = rng.integers(0, N_CLASSES, k)
+    y = rng.normal(size=k)
+    p.add_deals(codes[:100], cls[:100], y[:100], np.zeros(100))
+    p.add_deals(codes[100:], cls[100:], y[100:], rng.normal(size=k - 100))
+    p._rebuild_comparables()
+    ref = comparables.OnlineRidge(p.n_cols, 1.0)
+    ref.update(comparables.one_hot(codes, p.levels), p.corrected(cls, y))
+    np.testing.assert_allclose(p.ridge.coef, ref.coef, rtol=1e-9, atol=1e-12)
+    assert p.ridge.residual_var == pytest.approx(ref.residual_var, rel=1e-9)

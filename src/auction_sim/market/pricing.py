@@ -31,7 +31,7 @@ from ..achievements import feature_levels
 from ..core import pricing as core_pricing
 from ..pricing import comparables, rules
 from ..pricing.calibration import calibrate
-from ..pricing.deals import DealModel
+from ..pricing.deals import N_CLASSES, DealModel
 
 __all__ = [
     "Pricer",
@@ -207,10 +207,15 @@ class Pricer:
         self.ridge = comparables.OnlineRidge(self.n_cols, penalty)
         self.deals = DealModel(fit_sd, log_willingness)
         self.calibration = None  # the baselines' calibration on corrected deals
-        # every deal so far: features, class, log price, pre-deal posterior mean
-        self._d_codes: list[np.ndarray] = []
-        self._d_cls: list[np.ndarray] = []
-        self._d_y: list[np.ndarray] = []
+        # moments of every deal so far, raw log prices, by class: the comparable-deal model
+        # on corrected deals is rebuilt from them (X'y and y'y shift by the offsets)
+        p = self.n_cols + 1
+        self._xtx = np.zeros((p, p))
+        self._xty = np.zeros(p)
+        self._yty = 0.0
+        self._sz = np.zeros((N_CLASSES, p))  # per class: sum of the design rows
+        self._sy = np.zeros(N_CLASSES)  # per class: sum of log prices
+        self._n = np.zeros(N_CLASSES)
 
     def _lists(self, n, ach, reviewer, score, same, q_ach, log_quote):
         if not self.use_reviews:
@@ -228,20 +233,28 @@ class Pricer:
         if len(log_price) == 0:
             return
         self.deals.add(cls, log_price, pre_mean)
-        self._d_codes.append(np.asarray(codes))
-        self._d_cls.append(np.asarray(cls, np.int64))
-        self._d_y.append(np.asarray(log_price, np.float64))
-        y = self.deals.correct(cls, log_price)
-        self.ridge.update(comparables.one_hot(codes, self.levels), y)
+        cls = np.asarray(cls, np.int64)
+        y = np.asarray(log_price, np.float64)
+        X = comparables.one_hot(codes, self.levels)
+        Z = np.hstack([np.ones((X.shape[0], 1)), X])
+        self._xtx += Z.T @ Z
+        self._xty += Z.T @ y
+        self._yty += float(y @ y)
+        np.add.at(self._sz, cls, Z)
+        self._sy += np.bincount(cls, weights=y, minlength=N_CLASSES)
+        self._n += np.bincount(cls, minlength=N_CLASSES)
+        self.ridge.update(X, self.deals.correct(cls, y))
 
     def _rebuild_comparables(self) -> None:
         """The comparable-deal model on every deal, corrected with the current offsets."""
-        if not self._d_y:
+        n = int(self._n.sum())
+        if n == 0:
             return
-        codes = np.concatenate(self._d_codes)
-        y = self.deals.correct(np.concatenate(self._d_cls), np.concatenate(self._d_y))
-        self.ridge = comparables.OnlineRidge(self.n_cols, self.penalty)
-        self.ridge.update(comparables.one_hot(codes, self.levels), y)
+        mu = self.deals.offsets
+        xty = self._xty - mu @ self._sz
+        yty = self._yty - 2.0 * float(mu @ self._sy) + float(self._n @ (mu * mu))
+        self.ridge = comparables.OnlineRidge.from_moments(self.n_cols, self.penalty, self._xtx,
+                                                          xty, yty, n)  # fmt: skip
 
     def corrected(self, cls, log_price) -> np.ndarray:
         """Corrected deals ``log price - mu_c`` with the current offsets."""

@@ -42,6 +42,17 @@ class OnlineRidge:
         self.n = 0
         self._coef: np.ndarray | None = None
 
+    @classmethod
+    def from_moments(cls, n_features: int, penalty: float, xtx, xty, yty: float, n: int):
+        """A model from its sufficient statistics (``X'X``, ``X'y`` with the intercept column
+        first, ``y'y``, the count): the same as updating with the rows they sum."""
+        m = cls(n_features, penalty)
+        m._xtx = np.array(xtx, np.float64)
+        m._xty = np.array(xty, np.float64)
+        m._yty = float(yty)
+        m.n = int(n)
+        return m
+
     def _design(self, X) -> np.ndarray:
         X = np.asarray(X, np.float64)
         if X.ndim == 1:
