@@ -40,6 +40,7 @@ def test_docs_metrics_md_is_generated_from_the_catalogue():
         (42430.2, 1034.0, False, "42400 ± 1000"),
         (3.547e5, 4.0e3, True, "354700 ± 4000"),
         (0.5, 0.0, False, "0.5 ± 0"),
+        (0.99999999999999989, 1.1e-16, False, "1 ± 0"),
         (259.4, 0.0, True, "259 ± 0"),
         (0.25, None, False, "0.25"),
         (float("nan"), 0.1, False, "—"),

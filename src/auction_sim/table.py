@@ -29,6 +29,8 @@ def fmt_estimate(mean: float | None, se: float | None = None, count: bool = Fals
     """``mean ± se``: se to 2 significant figures, the mean to the same place."""
     if not _finite(mean):
         return "—"
+    if _finite(se) and se <= 1e-10 * abs(mean):  # rounding noise of a constant: no error
+        se = 0.0
     if not _finite(se) or se == 0:
         if count:
             return f"{round(mean):d}" + (" ± 0" if _finite(se) else "")
