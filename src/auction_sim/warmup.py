@@ -26,6 +26,17 @@ WARMUP: dict[str, list[dict[str, Any]]] = {
         {"kind": "auction", "auction": {"auctions": 200}, "strategy": {"kind": "adaptive"}},
         {
             "kind": "auction",
+            "auction": {
+                "auctions": 200,
+                "classes": [
+                    {"count": 1, "values": {"dist": "uniform", "low": 0.0, "high": 1.0}},
+                    {"count": 2, "values": {"dist": "uniform", "low": 0.0, "high": 2.0}},
+                ],
+            },
+            "sweep": {"auction.format": ["first_price", "second_price"]},
+        },
+        {
+            "kind": "auction",
             "auction": {"auctions": 200, "value_model": "affiliated", "format": "english"},
             "strategy": {"kind": "truthful"},
             "sweep": {"auction.value_model": ["common", "affiliated"]},
@@ -72,6 +83,15 @@ WARMUP: dict[str, list[dict[str, Any]]] = {
             "kind": "pricing",
             "pricing": {"achievements": 300, "reviewers": 40},
             "sweep": {"pricing.estimator": ["joint", "mean_score", "median_quote"]},
+        }
+    ],
+    "procurement": [
+        {
+            "kind": "procurement",
+            "procurement": {"contracts": 200},
+            "sweep": {
+                "procurement.format": ["first_score", "second_score", "price_only", "negotiation"]
+            },
         }
     ],
     "market": [
