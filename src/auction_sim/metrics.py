@@ -122,6 +122,9 @@ CATALOGUE: dict[str, tuple[Metric, ...]] = {
         _count("forced_auctions", "paid deals from forced public auctions (use-first)"),
         _money("platform_fees", "total platform fees"),
         _money("subsidy_paid", "the state's insurance premium subsidy"),
+        _share("insured_share", "paid deals (price > 0) that carry an insurance premium"),
+        _money("claims_paid", "the insurer's claims on failed adoptions (insurance = claims)"),
+        Metric("loss_ratio", "ratio", "claims paid / insurance premiums (whole)", 0.0),
         Metric(
             "price_error_first",
             "log",

@@ -49,6 +49,9 @@ METRICS = (
     "forced_auctions",
     "platform_fees",
     "subsidy_paid",
+    "insured_share",
+    "claims_paid",
+    "loss_ratio",
     "price_error_first",
     "price_error_last",
     "failed_fits",
@@ -79,10 +82,13 @@ METRICS = (
 * ``broker_income``: total broker commissions (currency);
 * ``events``: SimPy events processed;
 * extras: ``registered``, ``deals``, the share of paid deals by method, paid deals
-  from forced public auctions, platform fees, the state's insurance subsidy, and
-  the price error (RMSE of the platform's log price estimate against the log deal
-  price) over the deals of the first and the last quarter of the horizon
-  (``price_error_first`` / ``price_error_last``), and the joint-estimator refits
+  from forced public auctions, platform fees, the state's insurance subsidy,
+  ``insured_share`` (paid deals that carry a premium / paid deals: 1 with ``insurance =
+  "flat"``), ``claims_paid`` (the insurer's claims on failed adoptions, currency),
+  ``loss_ratio`` (claims / whole premiums, NaN without a premium; 0 with ``"flat"``:
+  :mod:`auction_sim.market.insurance`), and the price error (RMSE of the platform's log price
+  estimate against the log deal price) over the deals of the first and the last quarter of
+  the horizon (``price_error_first`` / ``price_error_last``), and the joint-estimator refits
   that failed or came back degenerate and were not used (``failed_fits``);
 * ``premium_over_reserve``: mean of price / reserve - 1 over paid auction deals whose
   reserve (as opened: markup and relist discount included) was positive (NaN without one);
@@ -175,6 +181,7 @@ def metrics_of(run: MarketRun) -> dict[str, float]:
         "forced_auctions": float((a["forced"][paid].astype(bool)).sum()),
         "platform_fees": float(a["fee"].sum()),
         "subsidy_paid": float(a["subsidy"].sum()),
+        **_insurance_metrics(a, paid),
         "price_error_first": first,
         "price_error_last": last,
         "failed_fits": float(sim.pricer.failed_fits),
@@ -190,6 +197,15 @@ def metrics_of(run: MarketRun) -> dict[str, float]:
         **problem_metrics(
             simulate_problems(s, sim.seed, sim.firms_by_field, sim.firms.budget0.size)
         ),
+    }
+
+
+def _insurance_metrics(a: dict[str, np.ndarray], paid: np.ndarray) -> dict[str, float]:
+    premiums = float(a["premium"].sum())
+    return {
+        "insured_share": _share(a["premium"][paid & (a["price"] > 0)] > 0),
+        "claims_paid": float(a["claim"].sum()),
+        "loss_ratio": float(a["claim"].sum()) / premiums if premiums > 0 else float("nan"),
     }
 
 

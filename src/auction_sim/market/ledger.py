@@ -2,8 +2,8 @@
 
 Each contract records the item, the buyer, the day, the price (the buyer's
 payment), the platform fee, the broker commission, the holder's receipt, how it
-was traded, the buyer's value, the adoption-risk insurance premium and the part of
-it paid by the state (the subsidy).
+was traded, the buyer's value, the adoption-risk insurance premium, the part of
+it paid by the state (the subsidy) and the insurer's claim on adoption failure.
 
 A ledger bound to a run (:meth:`Ledger.bind`: the firms' budget arrays, the platform fee,
 each item's broker commission rate, the premium rate and the subsidy share) reconciles as
@@ -13,16 +13,18 @@ it goes: :meth:`Ledger.record` checks, on the spot, that
 * the platform fee, the commission and the holder's receipt are each the share of the price
   the run's rates give that party (each derived here from the rates, not as a remainder)
   and add up to the price; the premium is ``premium_rate x price`` and the subsidy its
-  ``insurance_subsidy`` share;
+  ``insurance_subsidy`` share (with optional insurance, ``insurance = "claims"``, an
+  uninsured deal has premium and subsidy 0); the claim is 0 or, on an insured deal, the price;
 * the firm's budget array equals its budget at the last renewal less what the ledger has
-  seen it pay since (price plus its own share of the premium), and is not negative;
+  seen it pay since (price plus its own share of the premium, less claims), and is not
+  negative;
 
 and raises :class:`LedgerError` at once, naming the item, the firm and the day.
 :meth:`Ledger.renew` is called by the run's budget process before it resets the budgets (it
 checks every firm's budget and carries the period's spending over);
 :meth:`Ledger.audit` checks the run-wide identity: budgets spent (from the budget arrays)
-= receipts + fees + commissions + premiums - subsidies - claims (no claims are modelled:
-adoption outcomes fall after the horizon), no budget negative.
+= receipts + fees + commissions + premiums - subsidies - claims (claims are paid only with
+``insurance = "claims"``, :mod:`auction_sim.market.insurance`), no budget negative.
 :meth:`Ledger.check` repeats the end-of-run checks on the columns (double sale, payments =
 receipts + fees + commissions, no firm over its budget in a budget period).
 """
@@ -36,7 +38,7 @@ import numpy as np
 
 from .choice import FREE, METHODS
 
-__all__ = ["Contract", "Ledger", "LedgerError", "MONTH_DAYS", "months"]
+__all__ = ["Contract", "Ledger", "LedgerError", "MONTH_DAYS", "months", "monthly_rmse"]
 
 MONTH_DAYS = 365.25 / 12.0
 
@@ -47,6 +49,20 @@ def months(day: np.ndarray, horizon_days: float) -> tuple[np.ndarray, int]:
     ``max(1, ceil(horizon_days / MONTH_DAYS))``."""
     n_m = max(1, math.ceil(horizon_days / MONTH_DAYS))
     return np.minimum((day / MONTH_DAYS).astype(np.int64), n_m - 1), n_m
+
+
+def monthly_rmse(rows, horizon: float) -> tuple[np.ndarray, np.ndarray]:
+    """RMSE of ``error`` by month of ``day`` (months as in :func:`months`) and the count;
+    ``rows``: (day, error) pairs, a list of tuples or an array of shape (n, 2)."""
+    if len(rows) == 0:
+        n_m = months(np.zeros(0), horizon)[1]
+        return np.full(n_m, np.nan), np.zeros(n_m)
+    day, err = np.asarray(rows).T
+    month, n_m = months(day, horizon)
+    cnt = np.bincount(month, minlength=n_m).astype(np.float64)
+    sse = np.bincount(month, weights=err * err, minlength=n_m)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.sqrt(sse / cnt), cnt
 
 
 class Contract(NamedTuple):
@@ -67,6 +83,7 @@ class Contract(NamedTuple):
     registered: float  # registration day of the item
     subsidy: float  # insurance subsidy paid by the state
     premium: float = 0.0  # the whole insurance premium (the firm pays premium - subsidy)
+    claim: float = 0.0  # the insurer's claim on adoption failure (credited to the budget)
 
 
 _COLUMNS = Contract._fields
@@ -102,12 +119,14 @@ class Ledger:
         commission_rate: np.ndarray,
         premium_rate: float,
         subsidy_share: float,
+        optional_insurance: bool = False,
     ) -> None:
         """Reconcile every later record against these (``budget`` is the run's live array)."""
         n_firms, n_items = budget0.size, commission_rate.size
         self.budget0, self.budget = budget0, budget
         self.fee_rate, self.com_rate = float(platform_fee), commission_rate
         self.premium_rate, self.subsidy_share = float(premium_rate), float(subsidy_share)
+        self.optional_insurance = bool(optional_insurance)  # uninsured deals: premium 0
         self.sold = np.zeros(n_items, bool)
         self.spent = np.zeros(n_firms)  # per firm since the last renewal, from the contracts
         self.carried = 0.0  # budgets spent in past periods, from the budget arrays
@@ -138,8 +157,12 @@ class Ledger:
         fee, com = price * self.fee_rate, price * rate
         receipt = price * (1.0 - self.fee_rate - rate)
         premium = price * self.premium_rate
-        subsidy = premium * self.subsidy_share
         tol = _REL * max(1.0, price)
+        if self.optional_insurance and c.premium == 0.0:
+            premium = 0.0  # an uninsured deal
+        subsidy = premium * self.subsidy_share
+        if c.claim != 0.0 and (premium == 0.0 or abs(c.claim - price) > tol):
+            self._fail(c, f"claim {c.claim!r} on a deal at {price!r} (premium {c.premium!r})")
         if (abs(c.fee - fee) > tol or abs(c.commission - com) > tol
                 or abs(c.receipt - receipt) > tol or abs(c.premium - premium) > tol
                 or abs(c.subsidy - subsidy) > tol
@@ -152,7 +175,7 @@ class Ledger:
             ):  # fmt: skip
                 if abs(got - want) > tol:
                     self._fail(c, f"{name} {got!r}, the rates give {want!r}")
-        self.spent[f] += price + (c.premium - c.subsidy)
+        self.spent[f] += price + (c.premium - c.subsidy) - c.claim
         b0, b = float(self.budget0[f]), float(self.budget[f])
         if abs(b - (b0 - self.spent[f])) > _REL * max(1.0, b0):
             self._fail(c, f"budget array {b!r} != budget {b0!r} less payments"
@@ -162,12 +185,13 @@ class Ledger:
         self.sold[i] = True
         self.last_day = c.day
         t = self.totals
-        t["paid"] += price + c.premium - c.subsidy
+        t["paid"] += price + c.premium - c.subsidy - c.claim
         t["receipt"] += c.receipt
         t["fee"] += c.fee
         t["commission"] += c.commission
         t["premium"] += c.premium
         t["subsidy"] += c.subsidy
+        t["claims"] += c.claim
 
     def renew(self, day: float) -> None:
         """The budgets are about to be reset: check every firm's budget, carry the spending."""
@@ -230,7 +254,7 @@ class Ledger:
         period = np.floor(a["day"] / renewal_days).astype(np.int64)
         n_per = int(period.max()) + 1
         spent = np.zeros((budget0.size, n_per))
-        np.add.at(spent, (firm, period), a["price"] + a["premium"] - a["subsidy"])
+        np.add.at(spent, (firm, period), a["price"] + a["premium"] - a["subsidy"] - a["claim"])
         over = spent - budget0[:, None]
         if np.any(over > 1e-9 * np.maximum(1.0, budget0[:, None])):
             f, p = np.unravel_index(int(np.argmax(over)), over.shape)

@@ -52,7 +52,8 @@ from .arrivals import draw_achievements, features
 from .buyers import close_item, draw_firms, gather_offers, seen_values, visit_batch
 from .catalog import Catalog
 from .choice import AUCTION, FREE, LISTING, NEGOTIATION, choose
-from .ledger import Contract, Ledger, months
+from .insurance import Insurance
+from .ledger import Contract, Ledger, monthly_rmse
 from .pricing import Pricer, oracle_params, oracle_posterior, price_rules
 
 __all__ = ["MarketSim", "MarketRun", "simulate"]
@@ -137,7 +138,8 @@ class MarketSim:
         self.ach_seen = ach._replace(readiness=seen)  # what the platform's features use
         self.review_days = pr.review_days + np.where(self.diligence, pr.due_diligence_days, 0.0)
 
-        self.log_willingness = math.log(policy.willingness_factor(s))
+        self.insurance = Insurance(s, ach.readiness, seen, stream(seed, "adoption"))
+        self.log_willingness = self.insurance.log_willingness
         self.pricer = Pricer(pr.reviewers, m.fields, pr.prior_sd**2, pr.ridge,
                              estimator=pr.estimator, fit_sd=b.fit_sd_log,
                              log_willingness=self.log_willingness)  # fmt: skip
@@ -146,7 +148,7 @@ class MarketSim:
 
         # firm behaviour constants read by the visit kernel (buyers.visit_batch)
         self.fit_sd = b.fit_sd_log
-        self.willingness = policy.willingness_factor(s)
+        self.willingness = self.insurance.willingness
         par = np.zeros(B.N_PAR)
         par[B.P_EXPLORE] = b.explore_share
         par[B.P_LOG_Q] = math.log1p(-1.0 / b.recency_items) if b.recency_items > 1 else -math.inf
@@ -203,7 +205,7 @@ class MarketSim:
         self.premium_rate = policy.premium_rate(s)
         self.ledger.bind(self.firms.budget0, self.firms.budget, m.platform_fee,
                          np.where(self.brokered, p.broker_commission, 0.0), self.premium_rate,
-                         p.insurance_subsidy)  # fmt: skip
+                         p.insurance_subsidy, self.insurance.claims)  # fmt: skip
         self.auction_fallbacks = 0  # auction winners that could not pay: runner-up instead
         self.auction_voids = 0  # the same sales voided (with void_unpaid only)
         self.rng_snipes = stream(seed, "snipes")
@@ -654,8 +656,8 @@ class MarketSim:
         p, s = self.scenario.policy, self.scenario
         com_rate = p.broker_commission if self.brokered[i] else 0.0
         fee, com, receipt = policy.split(price, s.market.platform_fee, com_rate)
-        premium, subsidy = policy.premium_split(price, self.premium_rate, p.insurance_subsidy)
-        self._pay(f, price + (premium - subsidy))  # the price and the firm's premium share
+        premium, subsidy, claim = self.insurance.deal(i, price)
+        self._pay(f, price + (premium - subsidy) - claim)  # price, premium share, less claim
         seen_f, seen_best = self._seen(i, f)
         self.ledger.record(
             Contract(
@@ -663,6 +665,7 @@ class MarketSim:
                 receipt=receipt, method=method, forced=forced, buyer_value=seen_f,
                 best_value=seen_best, item_value=float(self.ach_value[i]),
                 registered=float(self.ach.registered[i]), subsidy=subsidy, premium=premium,
+                claim=claim,
             )
         )  # fmt: skip
         if price > 0:
@@ -726,31 +729,18 @@ class MarketSim:
         error is that minus the log price paid.  Returns ``(rmse, n)`` of shape
         ``(n_months,)``; NaN where no paid deal closed.
         """
-        return _monthly_rmse(self.price_errors, self.horizon)
+        return monthly_rmse(self.price_errors, self.horizon)
 
     def monthly_value_error(self, oracle: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """RMSE of the posterior mean log value against theta, by month of pricing (of the
         oracle's posterior with ``oracle``)."""
         rows = self.oracle_errors if oracle else self.errors
-        return _monthly_rmse(np.concatenate(rows) if rows else [], self.horizon)
+        return monthly_rmse(np.concatenate(rows) if rows else [], self.horizon)
 
     def value_errors(self, oracle: bool = False) -> np.ndarray:
         """Rows ``(day, posterior mean - theta)`` of every pricing, shape ``(k, 2)``."""
         rows = self.oracle_errors if oracle else self.errors
         return np.concatenate(rows) if rows else np.zeros((0, 2))
-
-
-def _monthly_rmse(rows, horizon: float) -> tuple[np.ndarray, np.ndarray]:
-    """``rows``: (day, error) pairs, a list of tuples or an array of shape (n, 2)."""
-    if len(rows) == 0:
-        n_m = months(np.zeros(0), horizon)[1]
-        return np.full(n_m, np.nan), np.zeros(n_m)
-    day, err = np.asarray(rows).T
-    month, n_m = months(day, horizon)
-    cnt = np.bincount(month, minlength=n_m).astype(np.float64)
-    sse = np.bincount(month, weights=err * err, minlength=n_m)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.sqrt(sse / cnt), cnt
 
 
 def simulate(scenario: MarketScenario, seed: np.random.SeedSequence) -> MarketRun:

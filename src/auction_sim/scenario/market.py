@@ -343,6 +343,26 @@ class PolicySection(Section):
     insurance_subsidy: float = Field(
         0.8, **_share(), description="share of the adoption-risk premium paid by the state"
     )
+    insurance: Literal["flat", "claims"] = Field(
+        "flat",
+        description="flat: every deal pays the premium, no claims (the model before issue 16);"
+        " claims: adoption fails with p(readiness), firms insure when their premium share is"
+        " below (1 + risk_aversion) x p, the insurer pays the price back on failure"
+        " (market/insurance.py)",
+    )
+    adoption_readiness_slope: float = Field(
+        0.3,
+        ge=0,
+        le=5,
+        description="claims: failure probability = min(0.95, buyers.adoption_risk x"
+        " exp(-slope x (readiness - 5)))",
+    )
+    risk_aversion: float = Field(
+        0.5,
+        ge=0,
+        le=10,
+        description="claims: firms weigh an uninsured expected loss p x price by (1 + this)",
+    )
     conversion_window_days: float = Field(
         730.0,
         gt=0,
