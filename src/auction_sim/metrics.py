@@ -125,6 +125,8 @@ CATALOGUE: dict[str, tuple[Metric, ...]] = {
         _share("insured_share", "paid deals (price > 0) that carry an insurance premium"),
         _money("claims_paid", "the insurer's claims on failed adoptions (insurance = claims)"),
         Metric("loss_ratio", "ratio", "claims paid / insurance premiums (whole)", 0.0),
+        _share("exempt_share", "public holders' paid deals made through the exempt channel"),
+        _money("exemption_spent", "exempt channel review costs paid by holders (channel)"),
         Metric(
             "price_error_first",
             "log",

@@ -52,6 +52,8 @@ METRICS = (
     "insured_share",
     "claims_paid",
     "loss_ratio",
+    "exempt_share",
+    "exemption_spent",
     "price_error_first",
     "price_error_last",
     "failed_fits",
@@ -81,15 +83,19 @@ METRICS = (
 * ``free_licensed``: number of free licences under the use-first rule;
 * ``broker_income``: total broker commissions (currency);
 * ``events``: SimPy events processed;
-* extras: ``registered``, ``deals``, the share of paid deals by method, paid deals
-  from forced public auctions, platform fees, the state's insurance subsidy,
-  ``insured_share`` (paid deals that carry a premium / paid deals: 1 with ``insurance =
-  "flat"``), ``claims_paid`` (the insurer's claims on failed adoptions, currency),
-  ``loss_ratio`` (claims / whole premiums, NaN without a premium; 0 with ``"flat"``:
-  :mod:`auction_sim.market.insurance`), and the price error (RMSE of the platform's log price
-  estimate against the log deal price) over the deals of the first and the last quarter of
-  the horizon (``price_error_first`` / ``price_error_last``), and the joint-estimator refits
-  that failed or came back degenerate and were not used (``failed_fits``);
+* extras: ``registered``, ``deals``, the share of paid deals by method, paid deals from
+  forced public auctions, platform fees, the state's insurance subsidy, ``insured_share``
+  (paid deals that carry a premium / paid deals: 1 with ``insurance = "flat"``),
+  ``claims_paid`` (the insurer's claims on failed adoptions, currency), ``loss_ratio``
+  (claims / whole premiums, NaN without a premium; 0 with ``"flat"``:
+  :mod:`auction_sim.market.insurance`), ``exempt_share`` (paid deals of public holders
+  through the exempt channel, forced auctions not counted / paid deals of public holders)
+  and ``exemption_spent`` (the channel's review costs paid by holders, 0 with ``exemption =
+  "coin"``: :mod:`auction_sim.market.exemption`), and the price error (RMSE of the
+  platform's log price estimate against the log deal price) over the deals of the first and
+  the last quarter of the horizon (``price_error_first`` / ``price_error_last``), and the
+  joint-estimator refits that failed or came back degenerate and were not used
+  (``failed_fits``);
 * ``premium_over_reserve``: mean of price / reserve - 1 over paid auction deals whose
   reserve (as opened: markup and relist discount included) was positive (NaN without one);
 * ``auction_fallbacks``: timed-auction winners that could no longer pay at the close (their
@@ -182,6 +188,7 @@ def metrics_of(run: MarketRun) -> dict[str, float]:
         "platform_fees": float(a["fee"].sum()),
         "subsidy_paid": float(a["subsidy"].sum()),
         **_insurance_metrics(a, paid),
+        **_exemption_metrics(sim, a, paid),
         "price_error_first": first,
         "price_error_last": last,
         "failed_fits": float(sim.pricer.failed_fits),
@@ -206,6 +213,16 @@ def _insurance_metrics(a: dict[str, np.ndarray], paid: np.ndarray) -> dict[str, 
         "insured_share": _share(a["premium"][paid & (a["price"] > 0)] > 0),
         "claims_paid": float(a["claim"].sum()),
         "loss_ratio": float(a["claim"].sum()) / premiums if premiums > 0 else float("nan"),
+    }
+
+
+def _exemption_metrics(sim, a: dict[str, np.ndarray], paid: np.ndarray) -> dict[str, float]:
+    items = a["item"].astype(np.int64)
+    public = paid & sim.ach.public_holder[items]
+    through = sim.exempt[items] & ~a["forced"].astype(bool)
+    return {
+        "exempt_share": _share(through[public]),
+        "exemption_spent": sim.channel.spent(),
     }
 
 

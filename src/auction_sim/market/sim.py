@@ -52,6 +52,7 @@ from .arrivals import draw_achievements, features
 from .buyers import close_item, draw_firms, gather_offers, seen_values, visit_batch
 from .catalog import Catalog
 from .choice import AUCTION, FREE, LISTING, NEGOTIATION, choose
+from .exemption import Channel
 from .insurance import Insurance
 from .ledger import Contract, Ledger, monthly_rmse
 from .pricing import Pricer, oracle_params, oracle_posterior, price_rules
@@ -139,6 +140,7 @@ class MarketSim:
         self.review_days = pr.review_days + np.where(self.diligence, pr.due_diligence_days, 0.0)
 
         self.insurance = Insurance(s, ach.readiness, seen, stream(seed, "adoption"))
+        self.channel = Channel(s, ach.public_holder, stream(seed, "exemption"))
         self.log_willingness = self.insurance.log_willingness
         self.pricer = Pricer(pr.reviewers, m.fields, pr.prior_sd**2, pr.ridge,
                              estimator=pr.estimator, fit_sd=b.fit_sd_log,
@@ -402,7 +404,7 @@ class MarketSim:
             self.assessed[i] = r
         self.priced[idx] = True
         u = self.rng_policy.random(idx.size)
-        self.exempt[idx] = u < self.scenario.policy.exemption_share
+        self.exempt[idx] = self.channel.choose(idx, reserve, u)  # coin or weighed
 
     def _request_pricing(self, i: int) -> simpy.Event:
         self.pending.append(i)
@@ -446,6 +448,8 @@ class MarketSim:
         negotiations = rounds = 0
         while True:
             yield self._request_pricing(i)
+            if (delay := self.channel.review(i, bool(self.exempt[i]))) > 0:
+                yield self._timeout(delay)  # the exempt channel's compliance review
             relists = 0
             while True:
                 now = env.now
@@ -453,7 +457,7 @@ class MarketSim:
                     self._free_license(i)
                     return
                 forced = now >= forced_at
-                m = AUCTION if forced else method
+                m = AUCTION if forced else self.channel.cap(method, bool(self.exempt[i]))
                 if m == AUCTION:
                     ok = yield from self._auction(i, relists, forced)
                 elif m == LISTING:

@@ -331,7 +331,30 @@ class PolicySection(Section):
         0.3, ge=0, le=10, description="public holders mark reserves up by this share"
     )
     exemption_share: float = Field(
-        0.0, **_share(), description="share of public holders' trades through the exempt channel"
+        0.0,
+        **_share(),
+        description="coin: share of public holders' trades through the exempt channel;"
+        " channel: share of public holders' results with access to it",
+    )
+    exemption: Literal["coin", "channel"] = Field(
+        "coin",
+        description="coin: a trade is exempt by a coin flip at each pricing (the model before"
+        " issue 16); channel: holders with access weigh its cost, delay and method cap"
+        " (market/exemption.py)",
+    )
+    exemption_cost: float = Field(
+        0.05,
+        ge=0,
+        description="channel: the compliance review's cost to the holder (currency, once per"
+        " result); taken when below liability_markup x the assessed reserve",
+    )
+    exemption_delay_days: float = Field(
+        14.0, ge=0, description="channel: the review delays the first trade by this many days"
+    )
+    exemption_methods: list[Literal["auction", "listing", "negotiation"]] = Field(
+        default_factory=lambda: ["auction", "listing"],
+        min_length=1,
+        description="channel: methods the channel allows (another becomes a listing)",
     )
     broker_share: float = Field(0.2, **_share(), description="share of holders using a broker")
     broker_commission: float = Field(
