@@ -226,7 +226,8 @@ def test_visit_kernel_matches_the_dict_reference():
         j, now, n_trig = B.visit_batch(
             j, now, math.inf, (times, firms, u, z), k0, (sim.ist, sim.ifl, sim.quotes),
             (sim.ent_i, sim.ent_f, sim.n_ent, sim.tab), (cat.buf, cat.meta, cat.slot, cat.accept),
-            (sim.firms.interests, sim.firms.interested, sim.firms.budget), sim.par, trig,
+            (sim.firms.interests, sim.firms.interested, sim.firms.budget, sim.firms.scale),
+            sim.par, trig,
         )  # fmt: skip
         got += [(j - 1, int(it)) for it in trig[:n_trig]]
         if j < m:

@@ -39,8 +39,8 @@ def _visit(sim: MarketSim, f: int, z_fit: float) -> None:
         0, sim.env.now, math.inf, (np.array([sim.env.now]), np.array([f]), u, z),
         sim.scenario.buyers.attention, (sim.ist, sim.ifl, sim.quotes),
         (sim.ent_i, sim.ent_f, sim.n_ent, sim.tab), (cat.buf, cat.meta, cat.slot, cat.accept),
-        (sim.firms.interests, sim.firms.interested, sim.firms.budget), sim.par,
-        np.zeros(k, np.int64),
+        (sim.firms.interests, sim.firms.interested, sim.firms.budget, sim.firms.scale),
+        sim.par, np.zeros(k, np.int64),
     )  # fmt: skip
 
 

@@ -1,7 +1,8 @@
 """Firms: the buyers that visit the platform.
 
-A firm has field interests, a budget per renewal period, a bidding strategy and a
-negotiation tactic.  Its value for an item is ``item value x fit`` with
+A firm has field interests, a budget per renewal period, a bidding strategy, a
+negotiation tactic and a size class (``[[buyers.classes]]``; one class of scale 1 by
+default).  Its value for an item is ``item value x fit x class scale`` with
 ``log fit ~ N(0, fit_sd_log**2)`` (times ``off_field_fit`` outside its interests);
 what it will pay is that value less its uninsured share of the adoption-risk
 premium (:func:`auction_sim.market.policy.risk_factor`), and never more than the
@@ -44,10 +45,14 @@ class Firms(NamedTuple):
     budget0: np.ndarray  # float64, budget per renewal period (currency)
     budget: np.ndarray  # float64, budget left in the current period (mutable)
     strategy: np.ndarray  # int64, PROXY | SNIPER | INCREMENTAL
+    cls: np.ndarray  # int64, size class (index into [[buyers.classes]], 0 without classes)
+    scale: np.ndarray  # float64, the class's value_scale (1 without classes)
 
 
 def draw_firms(scenario: MarketScenario, rng: np.random.Generator) -> Firms:
-    """Draw the firm population (interests without repetition, budgets, strategies)."""
+    """Draw the firm population (interests without repetition, budgets, strategies and,
+    with ``[[buyers.classes]]``, size classes: drawn last, so a scenario without classes
+    draws what it drew before classes existed)."""
     b, m = scenario.buyers, scenario.market
     n = b.firms
     k = min(b.interests, m.fields)
@@ -62,7 +67,15 @@ def draw_firms(scenario: MarketScenario, rng: np.random.Generator) -> Firms:
     strategy = np.where(
         u < b.proxy_share, PROXY, np.where(u < b.proxy_share + b.sniper_share, SNIPER, INCREMENTAL)
     ).astype(np.int64)
-    return Firms(interests, interested, budget0, budget0.copy(), strategy)
+    cls = np.zeros(n, np.int64)
+    scale = np.ones(n)
+    if b.classes:
+        shares = np.array([c.share for c in b.classes])
+        cum = np.cumsum(shares) / shares.sum()
+        cls = np.searchsorted(cum, rng.random(n), side="right").astype(np.int64)
+        cls = np.minimum(cls, len(b.classes) - 1)
+        scale = np.array([c.value_scale for c in b.classes])[cls]
+    return Firms(interests, interested, budget0, budget0.copy(), strategy, cls, scale)
 
 
 # Stages of an item, as seen by a visiting firm (set by the market's processes).
@@ -133,7 +146,7 @@ N_PAR = 9
 #   items   = (ist, ifl, quotes)           per-item state and quotes
 #   entries = (ent_i, ent_f, cnt, tab)     (item, firm) entries, their count, hash table
 #   catalog = (buf, meta, slot, accept)    Catalog arrays (buf may grow between calls)
-#   firms   = (interests, interested, budget)
+#   firms   = (interests, interested, budget, scale)
 
 
 @numba.njit(cache=True)
@@ -143,7 +156,7 @@ def _visit(f, now, u, z, n_plain, items, entries, catalog, firms, par, trig):
     ist, ifl, quotes = items
     ent_i, ent_f, cnt, tab = entries
     cat_buf, cat_meta, cat_slot, accept = catalog
-    firm_fields, interested, budget = firms
+    firm_fields, interested, budget, scale = firms
     n_fields = interested.shape[1]
     n_int = firm_fields.shape[1]
     max_quotes = quotes.shape[1]
@@ -176,7 +189,7 @@ def _visit(f, now, u, z, n_plain, items, entries, catalog, firms, par, trig):
             ent_i[NEXT, e] = ist[HEAD, item]
             ent_i[OFFER_EPOCH, e] = -1
             ent_i[QUOTED, e] = 0
-            ent_f[SEEN_VALUE, e] = ifl[VALUE, item] * fit
+            ent_f[SEEN_VALUE, e] = ifl[VALUE, item] * fit * scale[f]
             ent_f[OFFER_TIME, e] = 0.0
             ist[HEAD, item] = e
             tab[p, 0] = key
@@ -188,8 +201,10 @@ def _visit(f, now, u, z, n_plain, items, entries, catalog, firms, par, trig):
                 ist[N_QUOTED, item] += 1
                 nq = ist[N_QUOTES, item]
                 if nq < max_quotes:
-                    # the firm quotes from its own value (theta + log fit), shaded
-                    quotes[item, nq] = (math.log(ent_f[SEEN_VALUE, e]) + par[P_LOG_SHADE]
+                    # the firm quotes from its own value per unit of its class scale
+                    # (theta + log fit), shaded
+                    quotes[item, nq] = (math.log(ent_f[SEEN_VALUE, e] / scale[f])
+                                        + par[P_LOG_SHADE]
                                         + par[P_INQ_SD] * z[d, 1])  # fmt: skip
                     ist[N_QUOTES, item] = nq + 1
         elif st == LISTING:
@@ -237,7 +252,9 @@ def visit_batch(j, now, t_limit, visits, n_plain, items, entries, catalog, firms
     * seeking a negotiation partner: opens the negotiation if what it will pay
       reaches the platform's assessed reserve (without any liability markup).
 
-    What a firm will pay is its value (item value x fit, drawn on first sight) times the
+    What a firm will pay is its value (item value x fit x class scale, drawn on first
+    sight; a quote leaves the class scale out: it reports the item's worth to the firm's
+    trade, so the platform's estimate of theta does not depend on who inquires) times the
     willingness factor.  Returns ``(next visit, day of the last visit, negotiations opened
     by it)``; the items of those negotiations are in ``trig``.
     """

@@ -211,6 +211,15 @@ class MarketSim:
         self.auction_fallbacks = 0  # auction winners that could not pay: runner-up instead
         self.auction_voids = 0  # the same sales voided (with void_unpaid only)
         self.rng_snipes = stream(seed, "snipes")
+        # auctions by size class (auction_win_share_k, auction_win_excess_k), over the sold
+        # auctions: wins, and sums of (won - share of the auction's bidders) per class
+        n_cls = max(1, len(b.classes))
+        self.class_wins = np.zeros(n_cls, np.int64)
+        self.class_excess = np.zeros(n_cls)
+        self.first_price = None
+        if s.mechanism.auction_format == "first_price":
+            scales = [c.value_scale for c in b.classes] or [1.0]
+            self.first_price = trades.FirstPriceBook(scales, b.fit_sd_log)
         self.rng_policy = stream(seed, "policy")
         self.rng_free = stream(seed, "free_license")
 
@@ -262,7 +271,7 @@ class MarketSim:
         extra = stream(self.seed, "broker_looks")  # its own stream: the firms' looks stay put
         k, k0 = self.looks_per_visit, self.scenario.buyers.attention
         items = (self.ist, self.ifl, self.quotes)  # the visit kernel's tuples (buyers.py)
-        firms = (self.firms.interests, self.firms.interested, self.firms.budget)
+        firms = (self.firms.interests, self.firms.interested, self.firms.budget, self.firms.scale)
         for c0 in range(0, n_v, _VISIT_CHUNK):
             c1 = min(n_v, c0 + _VISIT_CHUNK)
             u = looks.random((c1 - c0, k0, B.N_UNIFORMS))
@@ -523,6 +532,8 @@ class MarketSim:
             self._close(i)
             self.rng_snipes.integers(0, 2**63)  # the key the kernel would have had
             return False
+        if self.first_price is not None:  # sealed first price: bids close at the scheduled end
+            return self._sealed(i, reserve, forced)
         auc = trades.OpenAuction(self.firms.strategy, offers, start, reserve, mech,
                                  self.rng_snipes)  # fmt: skip
         # open while late bids extend it (soft close); firms visiting meanwhile bid too
@@ -535,12 +546,38 @@ class MarketSim:
         self.auction_voids += voided
         if f < 0:
             return False
+        return self._auction_settle(i, f, price, forced, offers, reserve)
+
+    def _auction_settle(self, i, f, price, forced, offers, reserve) -> bool:
         ok = self._settle(i, f, price, AUCTION, forced, offers.shape[0])
         if ok and price > 0:
             self.auctions_sold += 1
             if reserve > 0:
                 self.reserve_premiums.append(price / reserve - 1.0)
+            cls = self.firms.cls
+            self.class_wins[cls[f]] += 1
+            cnt = np.bincount(cls[offers[:, 0].astype(np.int64)], minlength=self.class_wins.size)
+            self.class_excess -= cnt / cnt.sum()
+            self.class_excess[cls[f]] += 1.0
         return ok
+
+    def _sealed(self, i: int, reserve: float, forced: bool) -> bool:
+        """Close item ``i``'s sealed first-price auction now: each bidder bids the
+        equilibrium of the classes present (:class:`trades.FirstPriceBook`), capped by its
+        budget when it bid; the clearing is :func:`auction_sim.core.clearing.clear_sealed`."""
+        offers = self._close(i)
+        firm = offers[:, 0].astype(np.int64)
+        tie_u = self.rng_snipes.random(firm.size)
+        common = float(self.ach_value[i]) * self.willingness
+        w, price, fallbacks, voided = self.first_price.clear(
+            offers[:, 1], self.firms.cls[firm], offers[:, 3], reserve, common, tie_u,
+            lambda j: self._spendable(int(firm[j])), self.void_unpaid,
+        )  # fmt: skip
+        self.auction_fallbacks += fallbacks
+        self.auction_voids += voided
+        if w < 0:
+            return False
+        return self._auction_settle(i, int(firm[w]), price, forced, offers, reserve)
 
     def _spendable(self, f: int) -> float:
         """Largest price firm ``f`` can pay now (its budget less its premium share)."""

@@ -10,6 +10,11 @@ the kernels' arrays.
   from its scheduled end through its soft-close extensions (firms that visit during an
   extension bid too) to the clearing with the budgets at the close, falling back to the
   runner-up when the winner can no longer pay;
+* sealed first-price auctions (``[mechanism] auction_format = "first_price"``):
+  :class:`FirstPriceBook` -- bids from :func:`auction_sim.core.asymmetric.class_bids` on
+  the asymmetric equilibrium of the classes present (solved by
+  :func:`auction_sim.core.asymmetric.solve_first_price`, cached by composition), cleared
+  by :func:`auction_sim.core.clearing.clear_sealed`;
 * listing periods: :func:`auction_sim.core.listing.run_listings` (intents, then one
   buyer at the price or competitive bidding);
 * negotiations: :func:`auction_sim.core.bargaining.alternating_offers`.
@@ -17,16 +22,21 @@ the kernels' arrays.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
+from scipy import special
 
-from ..core import timed
+from ..core import asymmetric, timed
+from ..core.clearing import FIRST_PRICE, clear_sealed
 from ..core.timed import SNIPER
 
 __all__ = [
     "AuctionOutcome",
     "OpenAuction",
+    "FirstPriceBook",
+    "TruncatedLogNormal",
     "timed_auction",
     "listing_period",
     "listing_periods",
@@ -157,6 +167,180 @@ class OpenAuction:
             limits[out.winner] = np.nan  # the winner cannot pay: it drops out
             fallbacks += 1
             out = None
+
+
+class TruncatedLogNormal:
+    """``log x ~ N(mean_log, sd_log**2)`` conditioned on ``x >= low``: the law a bidder of
+    the market's first-price auction holds for a rival of one class (values per unit of the
+    common value, known to have reached the reserve).  Has what
+    :func:`auction_sim.core.asymmetric.solve_first_price` needs (``cdf``, ``pdf``, ``ppf``,
+    ``support``); tails are computed from the survival function (no cancellation when
+    ``low`` is far in the upper tail)."""
+
+    is_uniform = False
+
+    def __init__(self, mean_log: float, sd_log: float, low: float):
+        self.mu, self.sd, self.low = float(mean_log), float(sd_log), float(low)
+        self._s0 = float(special.ndtr(-self._z(low))) if low > 0 else 1.0
+
+    def _z(self, x):
+        with np.errstate(divide="ignore"):
+            return (np.log(x) - self.mu) / self.sd
+
+    def cdf(self, x):
+        x = np.maximum(np.asarray(x, dtype=np.float64), self.low)
+        return np.clip(1.0 - special.ndtr(-self._z(x)) / self._s0, 0.0, 1.0)
+
+    def pdf(self, x):
+        x = np.asarray(x, dtype=np.float64)
+        z = self._z(np.maximum(x, 1e-300))
+        dens = np.exp(-0.5 * z * z) / (np.maximum(x, 1e-300) * self.sd * math.sqrt(2 * math.pi))
+        return np.where(x >= self.low, dens / self._s0, 0.0)
+
+    def ppf(self, q):
+        surv = self._s0 * (1.0 - np.asarray(q, dtype=np.float64))
+        return np.maximum(np.exp(self.mu - self.sd * special.ndtri(surv)), self.low)
+
+    def support(self) -> tuple[float, float]:
+        return self.low, math.inf
+
+
+_EQUILIBRIA: dict[tuple, asymmetric.ClassBidTables] = {}  # process-wide: grid points share
+
+
+class _Symmetric(asymmetric.ClassBidTables):
+    """Bid tables of the symmetric fallback (every class's row the same: the symmetric
+    equilibrium of the pooled law), in the layout of :func:`asymmetric.class_bid_tables`."""
+
+
+class _Mixture:
+    """The law of a bidder drawn from the classes present, weighted by the composition
+    (``ppf`` by interpolation on a fine grid of the summed cdf)."""
+
+    is_uniform = False
+
+    def __init__(self, dists, weights, low: float):
+        self.dists, self.w, self.low = dists, np.asarray(weights, float), low
+        self.top = max(float(d.ppf(1.0 - 1e-9)) for d in dists)
+        self._x = np.unique(np.concatenate([d.ppf(np.linspace(0, 1 - 1e-9, 4097)) for d in dists]))
+        self._F = np.maximum.accumulate(self.cdf(self._x))
+
+    def cdf(self, x):
+        return sum(w * d.cdf(x) for w, d in zip(self.w, self.dists, strict=True))
+
+    def ppf(self, q):
+        return np.interp(q, self._F, self._x)
+
+    def support(self) -> tuple[float, float]:
+        return self.low, self.top
+
+
+def _symmetric_tables(dists, counts, low: float, table: int) -> _Symmetric:
+    from ..core.equilibrium import bid_at, first_price_bid_function
+
+    w = np.asarray(counts, float) / sum(counts)
+    fn = first_price_bid_function(_Mixture(dists, w, low), int(sum(counts)), low)
+    x = np.linspace(low, fn.x[-1], table)
+    row = [bid_at(v, fn.x, fn.bid, fn.reserve, fn.inv_width) for v in x]
+    bid = np.tile(np.asarray(row), (len(dists), 1))
+    return _Symmetric(bid, np.full(len(dists), (table - 1) / (fn.x[-1] - low)), float(low))
+
+
+class FirstPriceBook:
+    """The market's sealed first-price auctions: equilibrium bids of the classes present.
+
+    Information (docs/interfaces.md, "Market auctions with firm classes"): a firm's value
+    is ``c x fit x scale_k`` (``c`` = item value x the willingness factor); the bidders
+    know ``c`` (the item's value is common knowledge), the class of every registered
+    bidder (the platform announces the bidders by class when bidding closes) and that each
+    registered bidder's value reached the reserve ``r``; fit is private with the scenario's
+    law ``log fit ~ N(0, fit_sd_log**2)`` (the off-field factor is not in the beliefs).  In
+    units of ``c`` a class-``k`` rival's value is therefore :class:`TruncatedLogNormal`
+    ``(log scale_k, fit_sd_log, r / c)`` and the game depends on the composition (bidders
+    per class) and on ``rho = r / c``.  ``rho`` is rounded down to a grid of ``step`` in
+    ``log`` (``rho_q <= rho``) and ``c`` taken as ``r / rho_q`` (within a factor
+    ``exp(step)`` above the true one): the equilibrium is then exact for the reserve
+    and cached by ``(composition, rounded log rho)``.  A firm bids
+    ``min(b_k(value), bid cap)`` (its budget may bind; budgets are not in the beliefs).
+
+    Where the solver cannot resolve the composition (its low-end patch,
+    ``patched_below``, covers more than :data:`PATCH_LIMIT` of the bid range: it happens
+    from about 8 bidders of these laws), the equilibrium is not used: each bidder bids the
+    symmetric equilibrium (:func:`auction_sim.core.equilibrium.first_price_bid_function`)
+    of as many bidders as there are with values from the mixture of the classes present
+    (weighted by the composition) -- an approximation that allocates as the English
+    auction does (one bid function), counted in ``approximate`` (the metric
+    ``auction_fp_approximate``), never silent.
+    """
+
+    PATCH_LIMIT = 1e-3
+
+    def __init__(self, scales, fit_sd: float, step: float = 1.0 / 16.0, table: int = 2049):
+        self.scales = tuple(float(x) for x in scales)
+        self.fit_sd, self.step, self.table = float(fit_sd), float(step), int(table)
+        self.solved = 0  # equilibria solved by this book (cache misses)
+        self.approximate = 0  # auctions (>= 2 bidders) bid with the symmetric fallback
+
+    def tables(self, counts: tuple, q: int | None):
+        """Bid tables of the classes with ``counts[k] > 0`` (in class order) for the rounded
+        reserve ratio ``exp(q * step)`` (``q = None``: no reserve)."""
+        key = (self.scales, self.fit_sd, self.step, self.table, counts, q)
+        tab = _EQUILIBRIA.get(key)
+        if tab is None:
+            low = 0.0 if q is None else math.exp(q * self.step)
+            present = [k for k, c in enumerate(counts) if c > 0]
+            dists = [TruncatedLogNormal(math.log(self.scales[k]), self.fit_sd, low)
+                     for k in present]  # fmt: skip
+            n = [counts[k] for k in present]
+            # up to 4 bidders half the default RK4 steps agree with the default to ~2e-6 of
+            # the bid range (measured, docs/interfaces.md) at half the cost
+            fine = {} if sum(n) > 4 else {"steps": 2048, "table": 8193}
+            eq = asymmetric.solve_first_price(dists, n, low, **fine)
+            if (eq.patched_below - eq.low) > self.PATCH_LIMIT * (eq.high_bid - eq.low):
+                tab = _symmetric_tables(dists, n, low, self.table)
+            else:
+                tab = asymmetric.class_bid_tables(eq, self.table)
+            _EQUILIBRIA[key] = tab
+            self.solved += 1
+        return tab
+
+    def bids(self, values: np.ndarray, cls: np.ndarray, reserve: float, common: float):
+        """Equilibrium bids (currency) of bidders with ``values`` (what each will pay) and
+        classes ``cls``, in an auction with ``reserve`` and common value ``common``."""
+        counts = tuple(np.bincount(cls, minlength=len(self.scales)).tolist())
+        if reserve > 0 and common > 0:
+            q = math.floor(math.log(reserve / common) / self.step)
+            unit = reserve / math.exp(q * self.step)  # c rounded up: r / rho_q
+        else:
+            q, unit = None, max(common, 1e-300)
+        tab = self.tables(counts, q)
+        self.approximate += isinstance(tab, _Symmetric) and values.size > 1
+        col = np.cumsum(np.asarray(counts) > 0) - 1  # class -> row of the present classes
+        x = np.maximum(values / unit, tab.low)  # registered values reach the reserve
+        return asymmetric.class_bids(x[None, :], col[cls], tab, parallel=False)[0] * unit
+
+    def clear(self, values, cls, caps, reserve, common, tie_u, spendable, void=False):
+        """``(index of the winner or -1, price, fallbacks, voided)`` of one sealed
+        first-price auction; a winner that can no longer pay its bid (``spendable(i)``, by
+        bidder index) drops out and the highest remaining bid wins (or, with ``void``, the
+        sale is void)."""
+        if values.size == 0:
+            return -1, 0.0, 0, False
+        bids = np.minimum(self.bids(values, cls, reserve, common), caps)
+        fallbacks = 0
+        while True:
+            res = clear_sealed(bids[None, :], tie_u[None, :], reserve, FIRST_PRICE,
+                               parallel=False)  # fmt: skip
+            w = int(res.winner[0])
+            if w < 0:
+                return -1, 0.0, fallbacks, False
+            price = float(res.price[0])
+            if price <= spendable(w):
+                return w, price, fallbacks, False
+            if void:
+                return -1, 0.0, fallbacks, True
+            bids[w] = np.nan
+            fallbacks += 1
 
 
 def listing_period(
