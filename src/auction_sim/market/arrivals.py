@@ -16,6 +16,7 @@ import numpy as np
 from ..achievements import PUBLIC_HOLDERS, AchievementModel, feature_codes
 from ..achievements import draw_achievements as draw_population
 from ..scenario.market import MarketScenario
+from .registration import late_registrations, on_time
 
 __all__ = ["Achievements", "draw_achievements", "features"]
 
@@ -34,6 +35,8 @@ class Achievements(NamedTuple):
     theta: np.ndarray  # float64, latent log value
     value: np.ndarray  # float64, exp(theta) (currency)
     field_effect: np.ndarray  # float64, shape (fields,), the per-field effects of this run
+    due: int = 0  # publicly funded results whose registration deadline is in the horizon
+    on_time: int = 0  # of them, registered by the deadline (market.registration)
 
 
 class _Clock(NamedTuple):
@@ -63,7 +66,8 @@ def draw_achievements(scenario: MarketScenario, rng: np.random.Generator) -> Ach
     Fields are a superposition of independent Poisson processes of equal rate, so
     the total count is Poisson(achievement_rate * horizon) and fields are uniform.
     Publicly funded results register uniformly within ``policy.registration_days``
-    of project end, the others within ``achievements.private_registration_days``;
+    of project end (unless they fail to comply: :mod:`auction_sim.market.registration`),
+    the others within ``achievements.private_registration_days``;
     results that register after the horizon are dropped.
     """
     m, a, p = scenario.market, scenario.achievements, scenario.policy
@@ -72,6 +76,8 @@ def draw_achievements(scenario: MarketScenario, rng: np.random.Generator) -> Ach
                    a.private_registration_days)  # fmt: skip
     d = draw_population(rng, AchievementModel.from_section(a), m.fields, clock=clock)
     grant, registered = d.dates
+    registered = late_registrations(scenario, rng, d.arrival, d.public_funded, registered)
+    due, in_time = on_time(scenario, d.arrival, d.public_funded, registered)
     keep = registered < horizon
     order = np.argsort(registered[keep], kind="stable")
     pub = np.asarray(PUBLIC_HOLDERS)[d.holder]
@@ -91,6 +97,8 @@ def draw_achievements(scenario: MarketScenario, rng: np.random.Generator) -> Ach
         theta=take(d.theta),
         value=np.exp(take(d.theta)),
         field_effect=d.field_effect,
+        due=due,
+        on_time=in_time,
     )
 
 
