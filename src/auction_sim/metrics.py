@@ -169,6 +169,12 @@ CATALOGUE: dict[str, tuple[Metric, ...]] = {
             0.0,
         ),  # fmt: skip
         _money("due_diligence_spent", "total cost of technical due diligence"),
+        _count(
+            "auction_fp_approximate",
+            "sealed first-price auctions bid with the symmetric fallback (composition"
+            " beyond the asymmetric solver)",
+            engine=True,
+        ),
         _count("problems_posted", "problems firms posted (the demand side; 0 when off)"),
         _count("problems_awarded", "posted problems awarded a contract before the horizon"),
         _share("rd_success_rate", "awarded contracts whose R&D succeeded"),
@@ -193,8 +199,19 @@ PER_CLASS: dict[str, tuple[Metric, ...]] = {
         _share("win_share_{k}", "share of auctions won by a bidder of class k"),
         _money("class_surplus_{k}", "mean surplus of class k's winners per auction", None),
     ),
+    "market": (
+        _share("auction_win_share_{k}", "share of the sold auctions won by a firm of class k"),
+        Metric(
+            "auction_win_excess_{k}",
+            "share",
+            "mean over sold auctions of (class k won) - (class k's share of the bidders)",
+            -1.0,
+            1.0,
+        ),
+    ),
 }
-"""Metrics reported once per bidder class (k = 1, 2, ... in file order), where classes exist."""
+"""Metrics reported once per bidder class (k = 1, 2, ... in file order), where classes exist
+(market: the firm size classes of ``[[buyers.classes]]``)."""
 
 
 KEY: dict[str, tuple[str, ...]] = {

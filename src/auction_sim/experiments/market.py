@@ -22,6 +22,8 @@ from ..scenario.market import MarketScenario
 
 __all__ = [
     "METRICS",
+    "CLASS_METRICS",
+    "metric_names",
     "SERIES",
     "run_point",
     "run_point_series",
@@ -66,6 +68,7 @@ METRICS = (
     "value_bias_last",
     "oracle_value_error_last",
     "due_diligence_spent",
+    "auction_fp_approximate",
     # the demand side: firms post problems (market/problems.py; 0 / NaN when it is off)
     *PROBLEM_METRICS,
 )
@@ -111,12 +114,47 @@ METRICS = (
   ``value_bias_last``: the mean of posterior mean - theta over the last quarter;
   ``oracle_value_error_last``: ``value_error_last`` of the in-market oracle (true signal
   parameters and prior, the same signals);
-* ``due_diligence_spent``: total cost of technical due diligence (currency).
+* ``due_diligence_spent``: total cost of technical due diligence (currency);
+* ``auction_fp_approximate``: sealed first-price auctions (two or more bidders) whose
+  composition the asymmetric solver could not resolve, bid with the symmetric fallback
+  (:class:`auction_sim.market.trades.FirstPriceBook`; 0 with English auctions).
 
 ``price_error_first`` / ``price_error_last`` are the platform's error in *predicting deal
 prices* (its posterior mean log value against the log price paid), not its error about
 the value: deal prices are selected (docs/pricing.md).
 """
+
+CLASS_METRICS = ("auction_win_share", "auction_win_excess")
+"""Per firm size class, numbered from 1 in ``[[buyers.classes]]`` order (only with classes):
+
+* ``auction_win_share_k``: share of the sold auctions won by a firm of class k;
+* ``auction_win_excess_k``: mean over the sold auctions of (1 if class k won) - (class k's
+  share of that auction's bidders): 0 when wins follow the bidders, > 0 for a class that
+  wins more often than its presence (the strong class in an efficient auction)."""
+
+
+def _n_classes(model) -> int:
+    return len(getattr(getattr(model, "buyers", None), "classes", None) or ())
+
+
+def metric_names(scenario) -> tuple[str, ...]:
+    """:data:`METRICS`, then per size class (with ``[[buyers.classes]]``)
+    ``auction_win_share_k`` and ``auction_win_excess_k`` for k = 1 .. the most classes of
+    any grid point (``scenario``: a loaded scenario or a model)."""
+    k = _n_classes(getattr(scenario, "model", scenario))
+    for value in (getattr(scenario, "sweep", None) or {}).get("buyers.classes", ()):
+        k = max(k, len(value) if isinstance(value, list) else 0)  # classes swept whole
+    return METRICS + tuple(f"{m}_{i}" for i in range(1, k + 1) for m in CLASS_METRICS)
+
+
+def _class_metrics(sim) -> dict[str, float]:
+    out: dict[str, float] = {}
+    n = sim.auctions_sold
+    for i in range(len(sim.scenario.buyers.classes)):
+        out[f"auction_win_share_{i + 1}"] = sim.class_wins[i] / n if n else math.nan
+        out[f"auction_win_excess_{i + 1}"] = sim.class_excess[i] / n if n else math.nan
+    return out
+
 
 SERIES = (
     "month",
@@ -205,9 +243,11 @@ def metrics_of(run: MarketRun) -> dict[str, float]:
         "due_diligence_spent": float(
             s.pricing.due_diligence_cost * np.count_nonzero(sim.diligence)
         ),
+        "auction_fp_approximate": float(sim.first_price.approximate if sim.first_price else 0),
         **problem_metrics(
             simulate_problems(s, sim.seed, sim.firms_by_field, sim.firms.budget0.size)
         ),
+        **_class_metrics(sim),
     }
 
 

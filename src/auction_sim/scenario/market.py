@@ -25,6 +25,7 @@ __all__ = [
     "MarketSection",
     "AchievementsSection",
     "BuyersSection",
+    "FirmClass",
     "MarketPricingSection",
     "MechanismSection",
     "PolicySection",
@@ -109,6 +110,15 @@ class AchievementsSection(Section):
         return self
 
 
+class FirmClass(Section):
+    """``[[buyers.classes]]``: one size class of firms (asymmetric bidders, issue 19)."""
+
+    share: float = Field(..., **_share(), description="share of the firms in this class")
+    value_scale: float = Field(
+        ..., gt=0, le=1e6, description="factor on this class's values (item value x fit x it)"
+    )
+
+
 class BuyersSection(Section):
     """``[buyers]``: the firms that visit the platform."""
 
@@ -150,9 +160,22 @@ class BuyersSection(Section):
     premium_loading: float = Field(
         0.3, ge=0, description="insurance premium = adoption_risk x (1 + loading) x value"
     )
+    classes: list[FirmClass] = Field(
+        default_factory=list,
+        max_length=8,
+        description="size classes ([[buyers.classes]] tables with share and value_scale, shares"
+        " summing to 1); none: one class of scale 1",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> BuyersSection:
+        if self.classes and abs(sum(c.share for c in self.classes) - 1.0) > 1e-9:
+            raise FieldError(
+                "classes",
+                "expected class shares summing to 1, found"
+                f" {' + '.join(f'{c.share:g}' for c in self.classes)}"
+                f" = {sum(c.share for c in self.classes):g}",
+            )
         if self.proxy_share + self.sniper_share > 1:
             raise FieldError(
                 "sniper_share",
@@ -274,6 +297,12 @@ class MechanismSection(Section):
         ge=1,
         description="rounds of attempts and waits before the holder withdraws the result"
         " (until its next use-first deadline; for good when none applies)",
+    )
+    auction_format: Literal["english", "first_price"] = Field(
+        "english",
+        description="english: timed English auction (soft close as set below); first_price:"
+        " sealed first price, firms bid the asymmetric equilibrium of the classes present"
+        " (docs/interfaces.md, market auctions)",
     )
     auction_days: float = Field(7.0, gt=0, description="timed auction length")
     increment: float = Field(0.02, gt=0, le=1, description="bid increment, share of the reserve")
@@ -440,5 +469,11 @@ class MarketScenario(ScenarioBase):
                 "mechanism.negotiation_min_interest",
                 f"expected <= auction_min_interest = {m.auction_min_interest},"
                 f" found {m.negotiation_min_interest}",
+            )
+        if m.auction_format == "first_price" and self.buyers.fit_sd_log <= 0:
+            raise FieldError(
+                "buyers.fit_sd_log",
+                "expected > 0 with auction_format = 'first_price' (the equilibrium needs a"
+                f" value density), found {self.buyers.fit_sd_log}",
             )
         return self
