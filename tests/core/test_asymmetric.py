@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from tests.naive import asymmetric as naive
 
 from auction_sim.core.asymmetric import (
     AsymmetricError,
@@ -15,6 +14,7 @@ from auction_sim.core.asymmetric import (
 from auction_sim.core.clearing import FIRST_PRICE, SECOND_PRICE, clear_sealed
 from auction_sim.core.equilibrium import first_price_bid_function
 from auction_sim.values import Constant, LogNormal, Uniform
+from naive import asymmetric as naive
 
 K_PLUM = 0.75  # 1 / 1**2 - 1 / 2**2: U[0, 1] against U[0, 2] (Griesmer-Levitan-Shubik, Plum)
 
@@ -160,3 +160,20 @@ def test_lab_with_classes_passes_the_conformance_check(fmt, strategy):
     }
     out = check_mechanism(scenario_from_dict(raw).model, auctions=3000)
     assert out.values.shape == (3000, 3)
+
+
+def test_an_unresolved_composition_is_refused_not_answered():
+    """Several bidders per class with widely different value scales and a reserve: the
+    shooting does not resolve the low end; the solver says so instead of answering."""
+    import math
+
+    from auction_sim.core.asymmetric import AsymmetricError, solve_first_price
+    from auction_sim.values import LogNormal
+
+    d = [LogNormal(mean_log=0.0, sd_log=0.5), LogNormal(mean_log=math.log(2.5), sd_log=0.5)]
+    with pytest.raises(AsymmetricError, match="did not resolve"):
+        solve_first_price(d, (1, 2), reserve=0.5)
+    eq = solve_first_price(d, (1, 2), reserve=0.5, max_patch=None)  # the caller checks
+    assert (eq.patched_below - eq.low) > 0.5 * (eq.high_bid - eq.low)
+    ok = solve_first_price(d, (2, 2), reserve=0.5)  # a resolved composition passes
+    assert (ok.patched_below - ok.low) < 1e-6 * (ok.high_bid - ok.low)

@@ -90,6 +90,12 @@ _LOW = 2  # a shot reached b = a above the low end: bbar too low
 _PARALLEL_MIN_BIDS = 200_000
 
 
+MAX_PATCH = 1e-2
+"""Largest share of the bid range :func:`solve_first_price` lets its low-end patch cover
+(resolved compositions stay under 0.3 %, with best replies within 1e-6; unresolved ones
+cover 20-100 %)."""
+
+
 class AsymmetricError(ValueError):
     """The classes admit no (non-degenerate) equilibrium the solver can compute.
 
@@ -384,6 +390,7 @@ def solve_first_price(
     steps: int = 4096,
     table: int = 16385,
     restarts: int = 64,
+    max_patch: float | None = MAX_PATCH,
 ) -> AsymmetricEquilibrium:
     """The first-price Bayes-Nash equilibrium with bidder classes.
 
@@ -402,6 +409,10 @@ def solve_first_price(
         Points of each of the three pieces of a class's quantile-function table.
     restarts : int
         Most restarts of the bisection down the bid grid (0: bisect on ``bbar`` only).
+    max_patch : float or None
+        Largest share of the bid range the low-end asymptotic patch may cover; beyond it
+        the shooting did not resolve the equilibrium and :class:`AsymmetricError` is raised
+        (``None``: return it anyway, for callers that check ``patched_below`` themselves).
 
     Returns
     -------
@@ -410,8 +421,8 @@ def solve_first_price(
     Raises
     ------
     AsymmetricError
-        Count below 1, a point mass, no common lowest bid, or a reserve at or above
-        every class's highest value.
+        Count below 1, a point mass, no common lowest bid, a reserve at or above
+        every class's highest value, or a composition the solver does not resolve.
     """
     K = len(dists)
     if K < 1 or len(counts) != K:
@@ -526,9 +537,19 @@ def solve_first_price(
     bid = a + (bbar - a) * grid
     inv = np.full((K, m + 1), np.nan)
     inv[idx] = sol.T
-    return AsymmetricEquilibrium(
+    eq = AsymmetricEquilibrium(
         bid, inv, a, bbar, tops_all, active, reserve, float(bid[d] if d else a)
     )
+    share = (eq.patched_below - a) / (bbar - a) if bbar > a else 0.0
+    if max_patch is not None and share > max_patch:
+        raise AsymmetricError(
+            f"the equilibrium solver did not resolve these classes: its low-end asymptotic"
+            f" patch covers {share:.1%} of the bid range (limit {max_patch:.0e}); the answer"
+            " would be wrong, so none is given (known to happen with several bidders per"
+            " class and widely different value scales)",
+            None,
+        )
+    return eq
 
 
 def class_bid_tables(eq: AsymmetricEquilibrium, table: int = 4097) -> ClassBidTables:

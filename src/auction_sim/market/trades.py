@@ -273,7 +273,7 @@ class FirstPriceBook:
     ``auction_fp_approximate``), never silent.
     """
 
-    PATCH_LIMIT = 1e-3
+    PATCH_LIMIT = asymmetric.MAX_PATCH
 
     def __init__(self, scales, fit_sd: float, step: float = 1.0 / 16.0, table: int = 2049):
         self.scales = tuple(float(x) for x in scales)
@@ -295,7 +295,7 @@ class FirstPriceBook:
             # up to 4 bidders half the default RK4 steps agree with the default to ~2e-6 of
             # the bid range (measured, docs/interfaces.md) at half the cost
             fine = {} if sum(n) > 4 else {"steps": 2048, "table": 8193}
-            eq = asymmetric.solve_first_price(dists, n, low, **fine)
+            eq = asymmetric.solve_first_price(dists, n, low, max_patch=None, **fine)
             if (eq.patched_below - eq.low) > self.PATCH_LIMIT * (eq.high_bid - eq.low):
                 tab = _symmetric_tables(dists, n, low, self.table)
             else:
