@@ -80,18 +80,28 @@ sweep_figure(res, "policy.exemption_share", "converted_2y")
 # ## 2. Monthly time series
 #
 # `asim.run` keeps the market's monthly series (`Results.timeseries`: one row per point,
-# replication and month; `DIR/timeseries.parquet` with `out=`): deals per month, and the
-# platform's price error (RMSE of its log price estimate against the log deal price), which
-# falls as completed deals calibrate the estimator.  One line per grid point.  The jump in
-# deals at month 12, with and without the deadlines, coincides with the yearly renewal of the
-# firms' budgets (`buyers.budget_renewal_days` = 365; only 100 firms in this small market).
+# replication and month; `DIR/timeseries.parquet` with `out=`): deals per month; the
+# platform's **value error** (RMSE of its posterior mean log value against the true log value
+# θ that the simulator knows, at each pricing), beside the same error of the in-market oracle
+# that knows the true signal parameters; and its **price error** (its prediction of the log
+# deal price). Deal prices are selected signals (the buyer who values an item most pays, an
+# auction's runner-up sets the price), so the estimator corrects them by a mechanism offset
+# before it learns from them (`docs/pricing.md`): the value error falls towards the oracle's.
+# One line per grid point.  The jump in deals at month 12 coincides with the yearly renewal of
+# the firms' budgets (`buyers.budget_renewal_days` = 365; only 100 firms in this small market).
 
 # %%
 labels = point_labels(res.points)
-timeseries_figure(res.timeseries, "deals", labels)
+timeseries_figure(res.timeseries, "deals", labels, kind="market")
 
 # %%
-timeseries_figure(res.timeseries, "price_error", labels)
+timeseries_figure(res.timeseries, "value_error", labels, kind="market")
+
+# %%
+timeseries_figure(res.timeseries, "oracle_value_error", labels, kind="market")
+
+# %%
+timeseries_figure(res.timeseries, "price_error", labels, kind="market")
 
 # %% [markdown]
 # ## 3. Brokers
