@@ -128,6 +128,8 @@ CATALOGUE: dict[str, tuple[Metric, ...]] = {
         _share("exempt_share", "public holders' paid deals made through the exempt channel"),
         _money("exemption_spent", "exempt channel review costs paid by holders (channel)"),
         _share("registered_on_time", "public results due in the horizon registered in time"),
+        _share("poc_share", "registered results that went through a proof-of-concept centre"),
+        _money("poc_spent", "the proof-of-concept centres' cost (the state's)"),
         Metric(
             "price_error_first",
             "log",

@@ -57,6 +57,8 @@ METRICS = (
     "exempt_share",
     "exemption_spent",
     "registered_on_time",
+    "poc_share",
+    "poc_spent",
     "price_error_first",
     "price_error_last",
     "failed_fits",
@@ -97,7 +99,9 @@ METRICS = (
   and ``exemption_spent`` (the channel's review costs paid by holders, 0 with ``exemption =
   "coin"``: :mod:`auction_sim.market.exemption`), ``registered_on_time`` (publicly funded
   results registered by their deadline / those whose deadline is in the horizon:
-  :mod:`auction_sim.market.registration`), and the price error (RMSE of the
+  :mod:`auction_sim.market.registration`), ``poc_share`` (registered results that went
+  through a proof-of-concept centre) and ``poc_spent`` (the centres' cost:
+  :mod:`auction_sim.market.poc`), and the price error (RMSE of the
   platform's log price estimate against the log deal price) over the deals of the first and
   the last quarter of the horizon (``price_error_first`` / ``price_error_last``), and the
   joint-estimator refits that failed or came back degenerate and were not used
@@ -231,6 +235,8 @@ def metrics_of(run: MarketRun) -> dict[str, float]:
         **_insurance_metrics(a, paid),
         **_exemption_metrics(sim, a, paid),
         "registered_on_time": ach.on_time / ach.due if ach.due else float("nan"),
+        "poc_share": _share(ach.poc) if ach.poc is not None else float("nan"),
+        "poc_spent": float(s.policy.poc_cost * np.count_nonzero(ach.poc)),
         "price_error_first": first,
         "price_error_last": last,
         "failed_fits": float(sim.pricer.failed_fits),

@@ -16,6 +16,7 @@ import numpy as np
 from ..achievements import PUBLIC_HOLDERS, AchievementModel, feature_codes
 from ..achievements import draw_achievements as draw_population
 from ..scenario.market import MarketScenario
+from .poc import verify
 from .registration import late_registrations, on_time
 
 __all__ = ["Achievements", "draw_achievements", "features"]
@@ -37,6 +38,7 @@ class Achievements(NamedTuple):
     field_effect: np.ndarray  # float64, shape (fields,), the per-field effects of this run
     due: int = 0  # publicly funded results whose registration deadline is in the horizon
     on_time: int = 0  # of them, registered by the deadline (market.registration)
+    poc: np.ndarray | None = None  # bool, went through a verification centre (market.poc)
 
 
 class _Clock(NamedTuple):
@@ -78,6 +80,7 @@ def draw_achievements(scenario: MarketScenario, rng: np.random.Generator) -> Ach
     grant, registered = d.dates
     registered = late_registrations(scenario, rng, d.arrival, d.public_funded, registered)
     due, in_time = on_time(scenario, d.arrival, d.public_funded, registered)
+    readiness, theta, registered, poc = verify(scenario, rng, d.readiness, d.theta, registered)
     keep = registered < horizon
     order = np.argsort(registered[keep], kind="stable")
     pub = np.asarray(PUBLIC_HOLDERS)[d.holder]
@@ -90,15 +93,16 @@ def draw_achievements(scenario: MarketScenario, rng: np.random.Generator) -> Ach
         holder=take(d.holder),
         public_holder=take(pub),
         public_funded=take(d.public_funded),
-        readiness=take(d.readiness),
+        readiness=take(readiness),
         project_end=take(d.arrival),
         grant=take(grant),
         registered=take(registered),
-        theta=take(d.theta),
-        value=np.exp(take(d.theta)),
+        theta=take(theta),
+        value=np.exp(take(theta)),
         field_effect=d.field_effect,
         due=due,
         on_time=in_time,
+        poc=take(poc),
     )
 
 

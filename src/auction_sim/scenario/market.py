@@ -366,6 +366,16 @@ class PolicySection(Section):
         ge=0,
         description="audits every this many days make late results visible (0: no audits)",
     )
+    poc_share: float = Field(
+        0.0,
+        **_share(),
+        description="share of results that go through a proof-of-concept centre before"
+        " registering (+1 or 2 readiness levels: market/poc.py)",
+    )
+    poc_cost: float = Field(
+        0.1, ge=0, description="cost of one proof of concept to the state's centre (currency)"
+    )
+    poc_days: float = Field(90.0, ge=0, description="a proof of concept delays registration")
     forced_listing_days: float = Field(
         730.0, gt=0, description="after IP grant: unconverted public results go to public auction"
     )
