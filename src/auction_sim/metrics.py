@@ -130,6 +130,8 @@ CATALOGUE: dict[str, tuple[Metric, ...]] = {
         _share("registered_on_time", "public results due in the horizon registered in time"),
         _share("poc_share", "registered results that went through a proof-of-concept centre"),
         _money("poc_spent", "the proof-of-concept centres' cost (the state's)"),
+        _money("pledge_volume", "IP-pledge loans lent against bought results"),
+        _share("loan_loss_rate", "the lender's losses on defaulted pledge loans / lent"),
         Metric(
             "price_error_first",
             "log",

@@ -59,6 +59,8 @@ METRICS = (
     "registered_on_time",
     "poc_share",
     "poc_spent",
+    "pledge_volume",
+    "loan_loss_rate",
     "price_error_first",
     "price_error_last",
     "failed_fits",
@@ -101,7 +103,9 @@ METRICS = (
   results registered by their deadline / those whose deadline is in the horizon:
   :mod:`auction_sim.market.registration`), ``poc_share`` (registered results that went
   through a proof-of-concept centre) and ``poc_spent`` (the centres' cost:
-  :mod:`auction_sim.market.poc`), and the price error (RMSE of the
+  :mod:`auction_sim.market.poc`), ``pledge_volume`` (IP-pledge loans lent, currency) and
+  ``loan_loss_rate`` (the lender's losses on defaults / lent, NaN without a loan:
+  :mod:`auction_sim.market.loans`), and the price error (RMSE of the
   platform's log price estimate against the log deal price) over the deals of the first and
   the last quarter of the horizon (``price_error_first`` / ``price_error_last``), and the
   joint-estimator refits that failed or came back degenerate and were not used
@@ -237,6 +241,7 @@ def metrics_of(run: MarketRun) -> dict[str, float]:
         "registered_on_time": ach.on_time / ach.due if ach.due else float("nan"),
         "poc_share": _share(ach.poc) if ach.poc is not None else float("nan"),
         "poc_spent": float(s.policy.poc_cost * np.count_nonzero(ach.poc)),
+        **sim.loans.metrics(),
         "price_error_first": first,
         "price_error_last": last,
         "failed_fits": float(sim.pricer.failed_fits),

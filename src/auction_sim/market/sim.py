@@ -55,6 +55,7 @@ from .choice import AUCTION, FREE, LISTING, NEGOTIATION, choose
 from .exemption import Channel
 from .insurance import Insurance
 from .ledger import Contract, Ledger, monthly_rmse
+from .loans import Loans
 from .pricing import Pricer, oracle_params, oracle_posterior, price_rules
 
 __all__ = ["MarketSim", "MarketRun", "simulate"]
@@ -141,6 +142,7 @@ class MarketSim:
 
         self.insurance = Insurance(s, ach.readiness, seen, stream(seed, "adoption"))
         self.channel = Channel(s, ach.public_holder, stream(seed, "exemption"))
+        self.loans = Loans(s, n, stream(seed, "loans"))  # IP-pledge loans (lender's book)
         self.log_willingness = self.insurance.log_willingness
         self.pricer = Pricer(pr.reviewers, m.fields, pr.prior_sd**2, pr.ridge,
                              estimator=pr.estimator, fit_sd=b.fit_sd_log,
@@ -407,6 +409,7 @@ class MarketSim:
                                      self.oracle_prior[idx], *ev)  # fmt: skip
         self.oracle_errors.append(np.column_stack((day, o_mean - theta)))
         self.post_mean[idx] = mean
+        self.loans.post_var[idx] = var
         self.list_price[idx] = listing
         self.reserve[idx] = reserve
         for i, r in zip(idx.tolist(), reserve.tolist(), strict=True):
@@ -716,6 +719,7 @@ class MarketSim:
             self.deal_cls[i] = deal_class(mech, participants, self._markup(i, forced) > 1.0)
             self.price_errors.append((self.env.now, self.post_mean[i] - self.deal_y[i]))
             self.new_deals.append(i)
+            self.loans.deal(i, float(self.post_mean[i]), float(self.ach_value[i]))
         self.state[i] = B.DONE
         return True
 

@@ -376,6 +376,25 @@ class PolicySection(Section):
         0.1, ge=0, description="cost of one proof of concept to the state's centre (currency)"
     )
     poc_days: float = Field(90.0, ge=0, description="a proof of concept delays registration")
+    pledge_share: float = Field(
+        0.0,
+        **_share(),
+        description="share of bought results pledged for a loan valued from the platform's"
+        " posterior (market/loans.py); 0: no loans",
+    )
+    pledge_ltv: float = Field(0.25, gt=0, le=1, description="loan-to-value ratio of a pledge")
+    pledge_quantile: float = Field(
+        0.1, gt=0, lt=1, description="posterior quantile of the value the lender lends against"
+    )
+    pledge_bias_log: float = Field(
+        0.0, ge=-5, le=5, description="bias injected into the lender's log value estimate"
+    )
+    pledge_default_rate: float = Field(
+        0.2, **_share(), description="probability that a pledging borrower defaults"
+    )
+    pledge_recovery: float = Field(
+        0.5, **_share(), description="on default the lender sells the result for this x its value"
+    )
     forced_listing_days: float = Field(
         730.0, gt=0, description="after IP grant: unconverted public results go to public auction"
     )
