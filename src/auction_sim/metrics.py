@@ -132,6 +132,8 @@ CATALOGUE: dict[str, tuple[Metric, ...]] = {
         _money("poc_spent", "the proof-of-concept centres' cost (the state's)"),
         _money("pledge_volume", "IP-pledge loans lent against bought results"),
         _share("loan_loss_rate", "the lender's losses on defaulted pledge loans / lent"),
+        _share("institution_conversion_sd", "sd of the public institutions' conversion"),
+        _share("low_rank_conversion", "conversion of the institutions low-ranked last"),
         Metric(
             "price_error_first",
             "log",

@@ -9,7 +9,7 @@ from pathlib import Path
 from ..scenario import Scenario, metrics_for
 from .backends import make_backend
 from .results import Results
-from .store import ResultStore, runs_table, series_table
+from .store import ResultStore, runs_table, series_table, table_frames
 from .tasks import TaskResult, make_tasks
 
 __all__ = ["execute", "RunInterrupted"]
@@ -109,5 +109,5 @@ def execute(
     )
     if store:
         store.record_failures(failures)
-        store.finalize(runs, results.summary(), results.timeseries)
+        store.finalize(runs, results.summary(), results.timeseries, table_frames(finished))
     return results

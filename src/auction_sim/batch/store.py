@@ -8,6 +8,9 @@ Layout of an output folder::
     DIR/parts/s{point}_r{rep}.parquet   its monthly series, for kinds that have them
     DIR/runs.parquet       one row per grid point x replication (point, replication order)
     DIR/timeseries.parquet one row per (point, replication, month), for kinds with series
+    DIR/parts/t{point}_r{rep}__{name}.parquet   a per-run table (market: institutions)
+    DIR/{name}.parquet     the per-run tables of every task (point, replication first), e.g.
+                           institutions.parquet (market with [policy] institutions_per_holder)
     DIR/summary.csv        per point and metric: mean, stderr, ci95, n
     DIR/scenario.toml      the scenario as run
 
@@ -37,6 +40,7 @@ __all__ = [
     "ResultStore",
     "StoreMismatch",
     "TIMESERIES_FILE",
+    "table_frames",
     "scenario_hash",
     "runs_table",
     "series_table",
@@ -87,6 +91,18 @@ def _write_text(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     tmp.write_text(text)
     os.replace(tmp, path)
+
+
+def table_frames(results: list[TaskResult]) -> dict[str, pd.DataFrame]:
+    """The per-run tables of every task by name, long format (point, replication first)."""
+    frames: dict[str, list[pd.DataFrame]] = {}
+    for r in sorted(results, key=lambda r: r.key):
+        for name, cols in (r.tables or {}).items():
+            df = pd.DataFrame(cols)
+            df.insert(0, "replication", r.replication)
+            df.insert(0, "point", r.point)
+            frames.setdefault(name, []).append(df)
+    return {n: pd.concat(f, ignore_index=True) for n, f in frames.items()}
 
 
 def series_table(results: list[TaskResult]) -> pd.DataFrame | None:
@@ -156,6 +172,7 @@ class ResultStore:
             "failures.jsonl",
             "manifest.json",
             TIMESERIES_FILE,
+            "institutions.parquet",
         ):
             (self.root / name).unlink(missing_ok=True)
 
@@ -164,6 +181,9 @@ class ResultStore:
 
     def _series_part(self, point: int, rep: int) -> Path:
         return self.parts / f"s{point:06d}_r{rep:07d}.parquet"
+
+    def _table_part(self, point: int, rep: int, name: str) -> Path:
+        return self.parts / f"t{point:06d}_r{rep:07d}__{name}.parquet"
 
     def done(self) -> set[tuple[int, int]]:
         """Keys (point, replication) of tasks already stored (readable part files)."""
@@ -183,6 +203,11 @@ class ResultStore:
         """Store one finished task atomically (temp file + rename)."""
         row = {"point": result.point, "replication": result.replication, **result.metrics}
         row["_seconds"] = result.seconds
+        for name, cols in (result.tables or {}).items():  # first, as the series
+            tpart = self._table_part(result.point, result.replication, name)
+            tmp = tpart.with_suffix(f".tmp{os.getpid()}")
+            pq.write_table(pa.Table.from_pydict(cols), tmp)
+            os.replace(tmp, tpart)
         if result.series:  # written first: a stored task always has its series
             spart = self._series_part(result.point, result.replication)
             tmp = spart.with_suffix(f".tmp{os.getpid()}")
@@ -201,7 +226,11 @@ class ResultStore:
             row.pop("point"), row.pop("replication")
             spart = self._series_part(p, r)
             series = pq.read_table(spart).to_pydict() if spart.exists() else None
-            out.append(TaskResult(p, r, row, secs, series=series))
+            tables = {
+                f.stem.split("__", 1)[1]: pq.read_table(f).to_pydict()
+                for f in sorted(self.parts.glob(f"t{p:06d}_r{r:07d}__*.parquet"))
+            }
+            out.append(TaskResult(p, r, row, secs, series=series, tables=tables or None))
         return out
 
     def record_failures(self, failures: list[TaskResult]) -> None:
@@ -217,9 +246,18 @@ class ResultStore:
                 )
 
     def finalize(
-        self, runs: pd.DataFrame, summary: pd.DataFrame, series: pd.DataFrame | None = None
+        self,
+        runs: pd.DataFrame,
+        summary: pd.DataFrame,
+        series: pd.DataFrame | None = None,
+        tables: dict[str, pd.DataFrame] | None = None,
     ) -> None:
-        """Write ``runs.parquet``, ``summary.csv`` and ``timeseries.parquet`` (atomically)."""
+        """Write ``runs.parquet``, ``summary.csv``, ``timeseries.parquet`` and each per-run
+        table as ``{name}.parquet`` (atomically)."""
+        for name, df in (tables or {}).items():
+            tmp = self.root / f"{name}.parquet.tmp"
+            df.to_parquet(tmp, index=False)
+            os.replace(tmp, self.root / f"{name}.parquet")
         tmp = self.root / "runs.parquet.tmp"
         runs.to_parquet(tmp, index=False)
         os.replace(tmp, self.root / "runs.parquet")

@@ -40,6 +40,7 @@ class TaskResult:
     seconds: float
     error: str | None = None
     series: dict[str, list[float]] | None = None  # monthly series, for kinds that have them
+    tables: dict[str, dict[str, list]] | None = None  # per-run tables (market: institutions)
 
     @property
     def key(self) -> tuple[int, int]:
@@ -66,15 +67,20 @@ def run_task(task: Task) -> TaskResult:
     start = time.perf_counter()
     try:
         experiment = experiment_for(task.scenario.kind)
-        series = None
-        if hasattr(experiment, "run_point_series"):  # kinds with time series (market)
+        series = tables = None
+        if hasattr(experiment, "run_point_tables"):  # kinds with series and tables (market)
+            metrics, raw, tabs = experiment.run_point_tables(task.scenario, task.seed)
+            tables = {n: {k: np.asarray(v).tolist() for k, v in t.items()} for n, t in tabs.items()}
+        elif hasattr(experiment, "run_point_series"):  # kinds with time series
             metrics, raw = experiment.run_point_series(task.scenario, task.seed)
-            series = {k: np.asarray(v, dtype=np.float64).tolist() for k, v in raw.items()}
         else:
-            metrics = experiment.run_point(task.scenario, task.seed)
+            metrics, raw = experiment.run_point(task.scenario, task.seed), None
+        if raw is not None:
+            series = {k: np.asarray(v, dtype=np.float64).tolist() for k, v in raw.items()}
         metrics = {k: float(v) for k, v in metrics.items()}
         elapsed = time.perf_counter() - start
-        return TaskResult(task.point, task.replication, metrics, elapsed, series=series)
+        return TaskResult(task.point, task.replication, metrics, elapsed, series=series,
+                          tables=tables or None)  # fmt: skip
     except Exception as exc:  # noqa: BLE001 - recorded and reported by the runner
         err = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"
         return TaskResult(task.point, task.replication, {}, time.perf_counter() - start, err)

@@ -27,6 +27,7 @@ __all__ = [
     "SERIES",
     "run_point",
     "run_point_series",
+    "run_point_tables",
     "metrics_of",
     "series_of",
 ]
@@ -61,6 +62,8 @@ METRICS = (
     "poc_spent",
     "pledge_volume",
     "loan_loss_rate",
+    "institution_conversion_sd",
+    "low_rank_conversion",
     "price_error_first",
     "price_error_last",
     "failed_fits",
@@ -105,7 +108,10 @@ METRICS = (
   through a proof-of-concept centre) and ``poc_spent`` (the centres' cost:
   :mod:`auction_sim.market.poc`), ``pledge_volume`` (IP-pledge loans lent, currency) and
   ``loan_loss_rate`` (the lender's losses on defaults / lent, NaN without a loan:
-  :mod:`auction_sim.market.loans`), and the price error (RMSE of the
+  :mod:`auction_sim.market.loans`), ``institution_conversion_sd`` and
+  ``low_rank_conversion`` (the spread of public institutions' conversion and the conversion of
+  the low-ranked ones, NaN without institutions: :mod:`auction_sim.market.institutions`), and
+  the price error (RMSE of the
   platform's log price estimate against the log deal price) over the deals of the first and
   the last quarter of the horizon (``price_error_first`` / ``price_error_last``), and the
   joint-estimator refits that failed or came back degenerate and were not used
@@ -242,6 +248,7 @@ def metrics_of(run: MarketRun) -> dict[str, float]:
         "poc_share": _share(ach.poc) if ach.poc is not None else float("nan"),
         "poc_spent": float(s.policy.poc_cost * np.count_nonzero(ach.poc)),
         **sim.loans.metrics(),
+        **sim.institutions.metrics(ach.registered, sim.has_deal, sim.horizon),
         "price_error_first": first,
         "price_error_last": last,
         "failed_fits": float(sim.pricer.failed_fits),
@@ -346,6 +353,18 @@ def series_of(run: MarketRun) -> dict[str, np.ndarray]:
 def run_point(scenario: MarketScenario, seed: np.random.SeedSequence) -> dict[str, float]:
     """One replication: run the market to the horizon; return :data:`METRICS`."""
     return metrics_of(simulate(scenario, seed))
+
+
+def run_point_tables(
+    scenario: MarketScenario, seed: np.random.SeedSequence
+) -> tuple[dict[str, float], dict[str, np.ndarray], dict[str, dict[str, np.ndarray]]]:
+    """:func:`run_point_series` and the run's tables: ``{"institutions": columns}`` with
+    ``[policy] institutions_per_holder > 0`` (:meth:`auction_sim.market.institutions.
+    Institutions.table`), else ``{}``; the batch runner stores each as ``DIR/<name>.parquet``."""
+    run = simulate(scenario, seed)
+    sim = run.sim
+    tab = sim.institutions.table(sim.ach.registered, sim.has_deal, sim.horizon)
+    return metrics_of(run), series_of(run), ({"institutions": tab} if tab else {})
 
 
 def run_point_series(

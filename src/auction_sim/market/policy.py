@@ -68,10 +68,13 @@ def willingness_factor(scenario: MarketScenario) -> float:
     return 1.0 / (1.0 + (1.0 - scenario.policy.insurance_subsidy) * premium_rate(scenario))
 
 
-def markup(scenario: MarketScenario, public_holder: bool, exempt: bool) -> float:
-    """Factor on a holder's prices: ``1 + liability_markup`` for public, non-exempt trades."""
+def markup(
+    scenario: MarketScenario, public_holder: bool, exempt: bool, scale: float = 1.0
+) -> float:
+    """Factor on a holder's prices: ``1 + liability_markup x scale`` for public, non-exempt
+    trades (``scale``: the ranking response of :mod:`auction_sim.market.institutions`)."""
     if public_holder and not exempt:
-        return 1.0 + scenario.policy.liability_markup
+        return 1.0 + scenario.policy.liability_markup * scale
     return 1.0
 
 

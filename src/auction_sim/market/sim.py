@@ -47,7 +47,7 @@ from ..pricing.deals import deal_class
 from ..rng import stream
 from ..scenario.market import MarketScenario
 from . import buyers as B
-from . import policy, trades
+from . import institutions, policy, trades
 from .arrivals import draw_achievements, features
 from .buyers import close_item, draw_firms, gather_offers, seen_values, visit_batch
 from .catalog import Catalog
@@ -143,6 +143,7 @@ class MarketSim:
         self.insurance = Insurance(s, ach.readiness, seen, stream(seed, "adoption"))
         self.channel = Channel(s, ach.public_holder, stream(seed, "exemption"))
         self.loans = Loans(s, n, stream(seed, "loans"))  # IP-pledge loans (lender's book)
+        self.institutions = institutions.Institutions(s, ach.holder, stream(seed, "institutions"))
         self.log_willingness = self.insurance.log_willingness
         self.pricer = Pricer(pr.reviewers, m.fields, pr.prior_sd**2, pr.ridge,
                              estimator=pr.estimator, fit_sd=b.fit_sd_log,
@@ -343,6 +344,7 @@ class MarketSim:
         next_refit = refit_days
         while True:
             yield env.timeout(1.0)
+            self.institutions.update(env.now, self.ach.registered, self.has_deal)
             if self.new_deals:
                 idx = np.asarray(self.new_deals, np.int64)
                 self.new_deals = []
@@ -441,7 +443,8 @@ class MarketSim:
     def _markup(self, i: int, forced: bool) -> float:
         if forced:
             return 1.0
-        return policy.markup(self.scenario, bool(self.ach.public_holder[i]), bool(self.exempt[i]))
+        return policy.markup(self.scenario, bool(self.ach.public_holder[i]), bool(self.exempt[i]),
+                             self.institutions.markup_scale(i))  # fmt: skip
 
     def _life(self, i: int):
         env = self.env

@@ -395,6 +395,24 @@ class PolicySection(Section):
     pledge_recovery: float = Field(
         0.5, **_share(), description="on default the lender sells the result for this x its value"
     )
+    institutions_per_holder: int = Field(
+        0,
+        ge=0,
+        le=1000,
+        description="institutions per holder type, ranked by conversion (market/institutions.py);"
+        " 0: none",
+    )
+    institution_size_sd: float = Field(
+        1.0, ge=0, le=5, description="sd of the institutions' lognormal size weights"
+    )
+    ranking_days: float = Field(90.0, gt=0, description="a ranking is published this often")
+    ranking_response: Literal["none", "markup"] = Field(
+        "none",
+        description="markup: the low-ranked half cut their liability markup by ranking_markup_cut",
+    )
+    ranking_markup_cut: float = Field(
+        0.5, **_share(), description="share of the markup a low-ranked institution drops"
+    )
     forced_listing_days: float = Field(
         730.0, gt=0, description="after IP grant: unconverted public results go to public auction"
     )
