@@ -1,6 +1,7 @@
-"""IP-pledge loans (issue 16): pledging raises pledge_volume; an upward bias injected into the
-lender's estimate raises loan_loss_rate, which falls back without it, each by more than 3
-paired standard errors (both arms on the same seeds); with pledge_share = 0 no loan is made."""
+"""IP-pledge loans (issue 16): pledging (by buyers, and by holders of unsold results) raises
+pledge_volume; an upward bias injected into the lender's estimate raises loan_loss_rate, which
+falls back without it, each by more than 3 paired standard errors (both arms on the same
+seeds); with pledge_share = 0 no loan is made."""
 
 import math
 
@@ -19,6 +20,8 @@ CASES = [
     ("pledges_raise_pledge_volume", "pledge_volume", +1, {"policy__pledge_share": 0.2}, PLEDGE),
     ("bias_raises_loan_loss_rate", "loan_loss_rate", +1, PLEDGE, BIASED),
     ("loan_loss_rate_falls_back_without_bias", "loan_loss_rate", -1, BIASED, PLEDGE),
+    ("holders_pledging_unsold_raise_pledge_volume", "pledge_volume", +1,
+     PLEDGE, {**PLEDGE, "policy__pledge_holders": True}),
 ]  # fmt: skip
 
 

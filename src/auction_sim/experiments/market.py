@@ -247,7 +247,7 @@ def metrics_of(run: MarketRun) -> dict[str, float]:
         "registered_on_time": ach.on_time / ach.due if ach.due else float("nan"),
         "poc_share": _share(ach.poc) if ach.poc is not None else float("nan"),
         "poc_spent": float(s.policy.poc_cost * np.count_nonzero(ach.poc)),
-        **sim.loans.metrics(),
+        **sim.loans.metrics(*_unsold(sim, items)),
         **sim.institutions.metrics(ach.registered, sim.has_deal, sim.horizon),
         "price_error_first": first,
         "price_error_last": last,
@@ -276,6 +276,16 @@ def _insurance_metrics(a: dict[str, np.ndarray], paid: np.ndarray) -> dict[str, 
         "claims_paid": float(a["claim"].sum()),
         "loss_ratio": float(a["claim"].sum()) / premiums if premiums > 0 else float("nan"),
     }
+
+
+def _unsold(sim, sold: np.ndarray) -> tuple:
+    """Arguments of :meth:`Loans.metrics`: results priced, unsold at the horizon, pledged by
+    their holders (``[policy] pledge_holders``), or nothing."""
+    if not sim.scenario.policy.pledge_holders:
+        return ()
+    unsold = sim.priced.copy()
+    unsold[sold] = False
+    return np.flatnonzero(unsold), sim.post_mean, sim.loans.post_var, sim.ach_value
 
 
 def _exemption_metrics(sim, a: dict[str, np.ndarray], paid: np.ndarray) -> dict[str, float]:

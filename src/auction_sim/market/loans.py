@@ -9,8 +9,10 @@ its last pricing, as :func:`auction_sim.pricing.rules.collateral_value` computes
 ``pledge_bias_log`` injects a bias into the estimate the lender uses (0: the platform's own).
 The borrower defaults with probability ``pledge_default_rate``; the lender then sells the
 collateral for ``pledge_recovery`` of the result's true value ``exp(theta)`` and loses what
-that falls short of the loan.  Loans are the lender's book: they do not enter the firms'
-trading budgets or the ledger.  With ``pledge_share = 0`` (the default) nothing is drawn.
+that falls short of the loan.  With ``pledge_holders = true`` the holders of results priced
+but unsold at the horizon pledge them too (same draws, same valuation, counted at the
+horizon).  Loans are the lender's book: they do not enter the firms' trading budgets or the
+ledger.  With ``pledge_share = 0`` (the default) nothing is drawn.
 
 Metrics: ``pledge_volume`` (total lent, currency) and ``loan_loss_rate`` (the lender's
 losses / total lent; NaN without a loan).  An upward bias of the estimate raises the loans
@@ -52,8 +54,17 @@ class Loans:
         if self.defaults[i]:
             self.lost += max(0.0, loan - self.recovery * value)
 
-    def metrics(self) -> dict[str, float]:
+    def metrics(self, unsold=None, mean=None, var=None, value=None) -> dict[str, float]:
+        """The lender's book; ``unsold`` (indices): results pledged by their holders at the
+        horizon (``pledge_holders``), valued from ``mean``, ``var`` against ``value``."""
+        lent, lost = self.lent, self.lost
+        if self.on and unsold is not None and len(unsold):
+            i = np.asarray(unsold, np.int64)
+            i = i[self.pledges[i] & np.isfinite(mean[i])]
+            loan = self.ltv * collateral_value(mean[i] + self.bias, var[i], self.q)
+            lent += float(loan.sum())
+            lost += float(np.maximum(0.0, loan - self.recovery * value[i])[self.defaults[i]].sum())
         return {
-            "pledge_volume": self.lent,
-            "loan_loss_rate": self.lost / self.lent if self.lent > 0 else float("nan"),
+            "pledge_volume": lent,
+            "loan_loss_rate": lost / lent if lent > 0 else float("nan"),
         }

@@ -395,6 +395,9 @@ class PolicySection(Section):
     pledge_recovery: float = Field(
         0.5, **_share(), description="on default the lender sells the result for this x its value"
     )
+    pledge_holders: bool = Field(
+        False, description="holders of results priced but unsold at the horizon pledge them too"
+    )
     institutions_per_holder: int = Field(
         0,
         ge=0,
