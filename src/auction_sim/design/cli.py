@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import sys
 from pathlib import Path
-from typing import Any
 
 from ..scenario import ScenarioError
+from .jsonsafe import json_safe as _clean
 
 __all__ = ["add_design_parsers", "run_design_command"]
 
@@ -67,18 +66,6 @@ def add_design_parsers(sub, positive_int, seed, backends) -> None:
     k = sub.add_parser("calibrate", help="fit parameters to observed metrics (simulated moments)")
     k.add_argument("--targets", required=True, metavar="FILE", help="targets TOML file")
     _common(k, positive_int, seed, backends)
-
-
-def _clean(x: Any) -> Any:
-    if hasattr(x, "item"):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_clean(v) for v in x]
-    return x
 
 
 # --------------------------------------------------------------------------- compare

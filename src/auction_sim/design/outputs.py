@@ -4,29 +4,17 @@ optimize.json (the stdout summary) and the report page optimize.html with its fi
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
+
+from .jsonsafe import json_safe as _clean
 
 __all__ = ["write_search_outputs", "SUMMARY_FILE", "PAGE_FILE"]
 
 SUMMARY_FILE = "optimize.json"
 PAGE_FILE = "optimize.html"
-
-
-def _clean(x: Any) -> Any:
-    if hasattr(x, "item"):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_clean(v) for v in x]
-    return x
 
 
 def _parquet_safe(df: pd.DataFrame) -> pd.DataFrame:
