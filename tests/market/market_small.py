@@ -1,5 +1,7 @@
 """Small market scenarios shared by the market tests (fractions of a second per run)."""
 
+import math
+
 import numpy as np
 
 from auction_sim.scenario.market import MarketScenario
@@ -21,3 +23,12 @@ def scenario(**over) -> MarketScenario:
 
 def seed(r: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(2026, spawn_key=(r,))
+
+
+def assert_moves(name: str, a, b, sign: int) -> None:
+    """Paired arms (one value per seed in each): ``sign * (b - a)`` beyond 3 standard errors."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    d = sign * (b - a)
+    se = d.std(ddof=1) / math.sqrt(d.size)
+    print(f"{name}: {a.mean():.4f} -> {b.mean():.4f}, diff {b.mean() - a.mean():.4f}, se {se:.4f}")
+    assert d.mean() > 3 * se, f"{name}: {a.mean():.4f} -> {b.mean():.4f}, se {se:.4f}"
