@@ -6,6 +6,7 @@ and selenium (the ``test`` extra).  Skipped only where Chromium is not installed
 
 import io
 import shutil
+import time
 
 import numpy as np
 import pytest
@@ -32,8 +33,10 @@ FLAGS = [
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def browser(tmp_path_factory):
+    """A fresh browser per test: Chromium delivers console entries asynchronously, so one
+    shared across tests once blamed a page for an error an earlier page logged late."""
     webdriver = pytest.importorskip("selenium.webdriver", reason="selenium (test extra) missing")
     from selenium.webdriver.chrome.service import Service
 
@@ -51,8 +54,21 @@ def browser(tmp_path_factory):
         driver.quit()
 
 
-def _errors(driver):
-    return [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+def _errors(driver, settle: float = 1.0, until=None):
+    """Console errors of the loaded page, collected for ``settle`` seconds
+    after the page is complete (or until ``until(entries)`` holds, up to 10 s)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 30).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
+    got: list[dict] = []
+    end = time.monotonic() + (10.0 if until is not None else settle)
+    while True:
+        got += [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+        if (until is not None and until(got)) or time.monotonic() >= end:
+            return got
+        time.sleep(0.1)
 
 
 def test_console_check_catches_errors(browser, tmp_path):
@@ -60,7 +76,8 @@ def test_console_check_catches_errors(browser, tmp_path):
     bad = tmp_path / "bad.html"
     bad.write_text("<!DOCTYPE html><title>x</title><script>console.error('boom')</script>")
     browser.get(bad.as_uri())
-    assert any("boom" in e["message"] for e in _errors(browser))
+    errs = _errors(browser, until=lambda es: any("boom" in e["message"] for e in es))
+    assert any("boom" in e["message"] for e in errs)
 
 
 def test_report_loads_without_console_errors_and_renders(browser, report_page, run_dir):
