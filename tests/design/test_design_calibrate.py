@@ -46,11 +46,50 @@ def test_recovers_hidden_auction_parameters_within_two_standard_errors(tmp_path,
         assert abs(doc["params"][key] - truth) < 2 * se + 1e-3, (key, doc["params"][key], se)
         lo, hi = doc["ci95"][key]
         assert lo < doc["params"][key] < hi
+    # bootstrap (replications resampled, targets redrawn, one Gauss-Newton step per draw):
+    # covers the hidden values, as wide as the curvature interval to within a factor of 2.5
+    boot = doc["bootstrap"]
+    assert boot["draws"] == 1000 and boot["used"] > 990 and boot["steps"] == 1
+    for key, truth in HIDDEN.items():
+        lo, hi = boot["ci95"][key]
+        assert lo < truth < hi, (key, lo, hi)
+        c_lo, c_hi = doc["ci95"][key]
+        assert 0.4 < (hi - lo) / (c_hi - c_lo) < 2.5, (key, [lo, hi], [c_lo, c_hi])
+        assert 0.4 < boot["stderr"][key] / doc["stderr"][key] < 2.5
     assert [f["metric"] for f in doc["fit"]] == ["revenue", "sale_rate", "price_to_value"]
     assert all(abs(f["z"]) < 3 for f in doc["fit"])
+    page = (out / "optimize.html").read_text()
+    assert "Fitted parameters" in page and "percentile interval" in page
     chosen = tomllib.loads((out / "calibrated.toml").read_text())
     assert chosen["auction"]["reserve"] == pytest.approx(doc["params"]["auction.reserve"])
     assert (out / "trials.parquet").exists() and (out / "optimize.html").exists()
+
+
+def test_bootstrap_with_simulated_steps_agrees_and_can_be_switched_off(tmp_path, capsys):
+    """Two Gauss-Newton steps per draw (the second simulated) land where one step does on this
+    nearly linear case; --bootstrap 0 reports none; a negative count exits 2."""
+    sets = ["auction.auctions=5000", 'auction.values={dist="uniform",low=0.0,high=1.3}']
+    sets.append("auction.reserve=0.4")
+    targets = _targets(tmp_path, capsys, SCEN, sets, ["revenue", "sale_rate"], 4)
+    args = ["calibrate", SCEN, "--targets", str(targets), "--set", "auction.auctions=5000"]
+    args += ["--param", "auction.values.high=0.5:2.5", "--param", "auction.reserve=0:1"]
+    args += ["--reps", "2", "--budget", "12", "--confirm", "2", "--backend", "serial"]
+    args += ["--no-progress", "--json"]
+    docs = []
+    for extra in (["--bootstrap", "60"], ["--bootstrap", "60", "--bootstrap-steps", "2"]):
+        assert main([*args, *extra]) == 0
+        docs.append(json.loads(capsys.readouterr().out))
+    one, two = docs
+    assert two["tasks"] == one["tasks"] + 60 * 8  # the second step: 60 draws x 8 replications
+    for key in HIDDEN:
+        w1 = one["bootstrap"]["ci95"][key][1] - one["bootstrap"]["ci95"][key][0]
+        w2 = two["bootstrap"]["ci95"][key][1] - two["bootstrap"]["ci95"][key][0]
+        assert 0.5 < w2 / w1 < 2, (key, w1, w2)
+    assert main([*args, "--bootstrap", "0"]) == 0
+    assert json.loads(capsys.readouterr().out)["bootstrap"] is None
+    with pytest.raises(SystemExit) as exc:
+        main([*args, "--bootstrap", "-1"])
+    assert exc.value.code == 2
 
 
 @pytest.mark.parametrize(

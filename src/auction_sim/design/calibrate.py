@@ -13,13 +13,15 @@ for a fixed set of draws), y_k the observed value, w_k = 1 / se_k² (or the file
    Ω = diag(se_k²) + Σ_sim/R, the observed figures' variances plus the simulated means'
    covariance over the R replications (targets given with weights only add no observed
    variance: their intervals hold the simulation's noise alone).  se_j = sqrt(V_jj); the 95 %
-   interval is θ̂_j ± 1.96 se_j.
+   interval is θ̂_j ± 1.96 se_j;
+4. bootstrap intervals (:mod:`.bootstrap`): replications resampled and observed figures
+   redrawn, refit by Gauss-Newton from θ̂ with the same Jacobian candidates.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -55,6 +57,9 @@ class Fit:
     steps: int
     evaluation: Evaluation
     jacobian: np.ndarray | None
+    jacobian_evals: list[Evaluation] = field(default_factory=list)
+    """The candidates θ̂ - h_j, θ̂ + h_j of the final Jacobian (per replication: the bootstrap's)."""
+    jacobian_steps: list[float] = field(default_factory=list)
 
 
 def _jacobian(evaluator, base: dict, numeric: list[Param], targets, reps: int, rel: float):
@@ -72,7 +77,7 @@ def _jacobian(evaluator, base: dict, numeric: list[Param], targets, reps: int, r
     G = np.empty((len(targets.targets), len(numeric)))
     for j in range(len(numeric)):
         G[:, j] = (_moments(evs[2 * j + 1], targets) - _moments(evs[2 * j], targets)) / steps[j]
-    return G
+    return G, evs, steps
 
 
 def _sim_cov(ev: Evaluation, targets: TargetSet) -> np.ndarray:
@@ -99,9 +104,11 @@ def refine_and_intervals(
     y = np.array([t.value for t in targets.targets])
     W = np.diag([t.weight for t in targets.targets])
     G = None
+    jevs: list[Evaluation] = []
+    jsteps: list[float] = []
     steps = 0
     for _ in range(max_steps if numeric else 0):
-        G = _jacobian(evaluator, cur.params, numeric, targets, reps, rel_step)
+        G, jevs, jsteps = _jacobian(evaluator, cur.params, numeric, targets, reps, rel_step)
         r = _moments(cur, targets) - y
         H = G.T @ W @ G
         try:
@@ -122,7 +129,7 @@ def refine_and_intervals(
         steps += 1
         G = None
     if numeric and G is None:
-        G = _jacobian(evaluator, cur.params, numeric, targets, reps, rel_step)
+        G, jevs, jsteps = _jacobian(evaluator, cur.params, numeric, targets, reps, rel_step)
     se: dict[str, float] = {}
     ci: dict[str, list[float]] = {}
     if numeric:
@@ -159,4 +166,4 @@ def refine_and_intervals(
                 "z": (m - t.value) / tot if tot > 0 else math.nan,
             }
         )
-    return Fit(cur.params, cur_d, se, ci, fits, steps, cur, G)
+    return Fit(cur.params, cur_d, se, ci, fits, steps, cur, G, jevs, jsteps)

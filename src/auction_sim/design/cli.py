@@ -65,7 +65,32 @@ def add_design_parsers(sub, positive_int, seed, backends) -> None:
 
     k = sub.add_parser("calibrate", help="fit parameters to observed metrics (simulated moments)")
     k.add_argument("--targets", required=True, metavar="FILE", help="targets TOML file")
+    k.add_argument(
+        "--bootstrap",
+        type=_nonneg_int,
+        metavar="B",
+        help="bootstrap draws for percentile intervals (default 1000; 0: none)",
+    )
+    k.add_argument(
+        "--bootstrap-steps",
+        type=positive_int,
+        metavar="S",
+        help="Gauss-Newton steps per draw (default 1: no new simulation; each further step"
+        " simulates B x reps tasks)",
+    )
     _common(k, positive_int, seed, backends)
+
+
+def _nonneg_int(text: str) -> int:
+    import argparse
+
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, found {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, found {v}")
+    return v
 
 
 # --------------------------------------------------------------------------- compare
@@ -263,6 +288,7 @@ def _optimize(args, out, err) -> int:
 
 
 def _calibrate(args, out, err) -> int:
+    from .bootstrap import bootstrap_intervals
     from .calibrate import distance, refine_and_intervals
     from .evaluate import Evaluator
     from .optimize import Study, run_search
@@ -289,6 +315,15 @@ def _calibrate(args, out, err) -> int:
         if say:
             say("refining (Gauss-Newton) and computing intervals from the curvature")
         fit = refine_and_intervals(evaluator, res.winner, params, targets, confirm_reps)
+        draws = 1000 if args.bootstrap is None else args.bootstrap
+        bsteps = args.bootstrap_steps or 1
+        if say and draws:
+            say(f"bootstrap: {draws} draws, {bsteps} Gauss-Newton step(s) each")
+        boot = bootstrap_intervals(
+            fit.evaluation, fit.jacobian_evals, fit.jacobian_steps,
+            [p for p in params if p.kind != "categorical"], targets,
+            draws=draws, seed=scenario.seed, steps=bsteps, evaluator=evaluator,
+        )  # fmt: skip
     finally:
         evaluator.close()
     res.tasks = evaluator.tasks_run
@@ -309,6 +344,7 @@ def _calibrate(args, out, err) -> int:
         "params": fit.params,
         "stderr": fit.stderr,
         "ci95": fit.ci95,
+        "bootstrap": boot.summary() if draws else None,
         "distance": fit.distance,
         "fit": fit.fits,
         "tasks": evaluator.tasks_run,
@@ -333,6 +369,9 @@ def _calibrate(args, out, err) -> int:
         se = doc["stderr"].get(k)
         ci = doc["ci95"].get(k)
         extra = f"  se {se:.3g}  95 % CI [{ci[0]:.4g}, {ci[1]:.4g}]" if se is not None else ""
+        bci = (doc["bootstrap"] or {}).get("ci95", {}).get(k)
+        if bci and bci[0] is not None:
+            extra += f"  bootstrap [{bci[0]:.4g}, {bci[1]:.4g}]"
         out.print(f"  {k} = {v:.6g}{extra}" if isinstance(v, float) else f"  {k} = {v}{extra}",
                   markup=False, highlight=False)  # fmt: skip
     for f in doc["fit"]:
