@@ -65,21 +65,29 @@ def test_recovers_hidden_auction_parameters_within_two_standard_errors(tmp_path,
     assert (out / "trials.parquet").exists() and (out / "optimize.html").exists()
 
 
-def test_bootstrap_with_simulated_steps_agrees_and_can_be_switched_off(tmp_path, capsys):
-    """Two Gauss-Newton steps per draw (the second simulated) land where one step does on this
-    nearly linear case; --bootstrap 0 reports none; a negative count exits 2."""
+def test_bootstrap_with_simulated_steps_agrees_and_a_calibrate_table_drives_it(tmp_path, capsys):
+    """The study from a [calibrate] table (targets relative to the scenario file); two
+    Gauss-Newton steps per draw (the second simulated) land where one step does on this nearly
+    linear case; --bootstrap 0 (over the table's 60) reports none; a negative count exits 2."""
     sets = ["auction.auctions=5000", 'auction.values={dist="uniform",low=0.0,high=1.3}']
     sets.append("auction.reserve=0.4")
-    targets = _targets(tmp_path, capsys, SCEN, sets, ["revenue", "sale_rate"], 4)
-    args = ["calibrate", SCEN, "--targets", str(targets), "--set", "auction.auctions=5000"]
-    args += ["--param", "auction.values.high=0.5:2.5", "--param", "auction.reserve=0:1"]
-    args += ["--reps", "2", "--budget", "12", "--confirm", "2", "--backend", "serial"]
+    _targets(tmp_path, capsys, SCEN, sets, ["revenue", "sale_rate"], 4)
+    scen = tmp_path / "lab.toml"
+    scen.write_text(
+        Path(SCEN).read_text().split("\n[optimize]\n")[0]
+        + '\n[calibrate]\ntargets = "targets.toml"\nreps = 2\nbudget = 12\nconfirm = 2\n'
+        + 'bootstrap = 60\n[calibrate.params]\n"auction.values.high" = [0.5, 2.5]\n'
+        + '"auction.reserve" = [0.0, 1.0]\n'
+    )
+    args = ["calibrate", str(scen), "--set", "auction.auctions=5000", "--backend", "serial"]
     args += ["--no-progress", "--json"]
     docs = []
-    for extra in (["--bootstrap", "60"], ["--bootstrap", "60", "--bootstrap-steps", "2"]):
+    for extra in ([], ["--bootstrap-steps", "2"]):
         assert main([*args, *extra]) == 0
         docs.append(json.loads(capsys.readouterr().out))
     one, two = docs
+    assert one["budget"] == 12 and one["reps"] == 2 and one["bootstrap"]["draws"] == 60
+    assert one["targets"] == str(tmp_path / "targets.toml")
     assert two["tasks"] == one["tasks"] + 60 * 8  # the second step: 60 draws x 8 replications
     for key in HIDDEN:
         w1 = one["bootstrap"]["ci95"][key][1] - one["bootstrap"]["ci95"][key][0]
