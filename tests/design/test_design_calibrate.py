@@ -49,6 +49,7 @@ def test_recovers_hidden_auction_parameters_within_two_standard_errors(tmp_path,
     # bootstrap (replications resampled, targets redrawn, one Gauss-Newton step per draw):
     # covers the hidden values, as wide as the curvature interval to within a factor of 2.5
     boot = doc["bootstrap"]
+    assert doc["identified"] is True
     assert boot["draws"] == 1000 and boot["used"] > 990 and boot["steps"] == 1
     for key, truth in HIDDEN.items():
         lo, hi = boot["ci95"][key]
@@ -98,6 +99,22 @@ def test_bootstrap_with_simulated_steps_agrees_and_a_calibrate_table_drives_it(t
     with pytest.raises(SystemExit) as exc:
         main([*args, "--bootstrap", "-1"])
     assert exc.value.code == 2
+
+
+def test_fewer_targets_than_parameters_is_said_and_gets_no_interval(tmp_path, capsys):
+    """One target, two parameters: the curvature is singular; no standard error of 0, no
+    bootstrap along the flat direction, and the summary says so."""
+    path = tmp_path / "one.toml"
+    path.write_text('[[target]]\nmetric = "revenue"\nvalue = 0.5\nstderr = 0.01\n')
+    args = ["calibrate", SCEN, "--targets", str(path), "--set", "auction.auctions=5000"]
+    args += ["--param", "auction.values.high=0.5:2.5", "--param", "auction.reserve=0:1"]
+    args += ["--reps", "2", "--budget", "6", "--confirm", "2", "--backend", "serial"]
+    assert main([*args, "--no-progress", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["identified"] is False and doc["bootstrap"] is None
+    assert all(v is None for v in doc["stderr"].values())
+    assert main([*args, "--no-progress"]) == 0
+    assert "not identified" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

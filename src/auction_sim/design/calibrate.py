@@ -60,6 +60,8 @@ class Fit:
     jacobian_evals: list[Evaluation] = field(default_factory=list)
     """The candidates θ̂ - h_j, θ̂ + h_j of the final Jacobian (per replication: the bootstrap's)."""
     jacobian_steps: list[float] = field(default_factory=list)
+    identified: bool = True
+    """The Jacobian has full column rank (else no interval is defined: NaN)."""
 
 
 def _jacobian(evaluator, base: dict, numeric: list[Param], targets, reps: int, rel: float):
@@ -132,11 +134,18 @@ def refine_and_intervals(
         G, jevs, jsteps = _jacobian(evaluator, cur.params, numeric, targets, reps, rel_step)
     se: dict[str, float] = {}
     ci: dict[str, list[float]] = {}
+    identified = True
     if numeric:
         obs_var = np.array([t.variance or 0.0 for t in targets.targets])
         omega = np.diag(obs_var) + _sim_cov(cur, targets)
         H = G.T @ W @ G
+        # fewer targets than parameters, or a parameter that moves no target: H is singular
+        # and the curvature says nothing about some directions (an inverse of rounding errors
+        # would report a standard error of 0); the intervals are then undefined (NaN)
+        identified = bool(np.all(np.isfinite(G)) and np.linalg.matrix_rank(G) == len(numeric))
         try:
+            if not identified:
+                raise np.linalg.LinAlgError("not identified")
             Hi = np.linalg.inv(H)
             V = Hi @ G.T @ W @ omega @ W @ G @ Hi
             sds = np.sqrt(np.clip(np.diag(V), 0, None))
@@ -147,8 +156,8 @@ def refine_and_intervals(
             x = float(cur.params[p.key])
             # clipped to the searched range: a fit at a bound says so (its interval is one-sided)
             ci[p.key] = [
-                max(x - 1.96 * float(s), float(p.low)),
-                min(x + 1.96 * float(s), float(p.high)),
+                max(x - 1.96 * float(s), float(p.low)) if math.isfinite(s) else math.nan,
+                min(x + 1.96 * float(s), float(p.high)) if math.isfinite(s) else math.nan,
             ]
     fits = []
     for t in targets.targets:
@@ -166,4 +175,4 @@ def refine_and_intervals(
                 "z": (m - t.value) / tot if tot > 0 else math.nan,
             }
         )
-    return Fit(cur.params, cur_d, se, ci, fits, steps, cur, G, jevs, jsteps)
+    return Fit(cur.params, cur_d, se, ci, fits, steps, cur, G, jevs, jsteps, identified)

@@ -354,6 +354,8 @@ def _calibrate(args, out, err) -> int:
             say("refining (Gauss-Newton) and computing intervals from the curvature")
         fit = refine_and_intervals(evaluator, res.winner, params, targets, confirm_reps)
         draws, bsteps = s["bootstrap"], s["bootstrap_steps"]
+        if not fit.identified:
+            draws = 0  # a refit along a flat direction would only report the searched range
         if say and draws:
             say(f"bootstrap: {draws} draws, {bsteps} Gauss-Newton step(s) each")
         boot = bootstrap_intervals(
@@ -378,6 +380,7 @@ def _calibrate(args, out, err) -> int:
         "resumed_from": res.resumed,
         "search_best": {"params": res.winner.params, "distance": res.winner_value},
         "gauss_newton_steps": fit.steps,
+        "identified": fit.identified,
         "params": fit.params,
         "stderr": fit.stderr,
         "ci95": fit.ci95,
@@ -402,6 +405,14 @@ def _calibrate(args, out, err) -> int:
         markup=False,
         highlight=False,
     )
+    if not doc["identified"]:
+        out.print(
+            f"  not identified: {len(targets.targets)} targets cannot pin down"
+            f" {len([p for p in params if p.kind != 'categorical'])} numeric parameters"
+            " (or one moves no target); no intervals",
+            markup=False,
+            highlight=False,
+        )
     for k, v in doc["params"].items():
         se = doc["stderr"].get(k)
         ci = doc["ci95"].get(k)
