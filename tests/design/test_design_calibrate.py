@@ -178,7 +178,9 @@ def test_recovers_hidden_market_demand_and_markup_within_two_standard_errors(tmp
     args += ["--reps", "4", "--budget", "24", "--confirm", "3", "--confirm-reps", "8"]
     assert main([*args, "--workers", "2", "--no-progress", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    print(json.dumps({k: doc[k] for k in ("params", "stderr", "fit", "distance")}))
+    print(json.dumps({k: doc[k] for k in ("params", "stderr", "ci95", "bootstrap", "distance")}))
     for key, truth in hidden.items():
         se = doc["stderr"][key]
         assert abs(doc["params"][key] - truth) < 2 * se, (key, doc["params"][key], se)
+        lo, hi = doc["bootstrap"]["ci95"][key]  # recentred one-step bootstrap
+        assert lo < truth < hi, (key, lo, hi)

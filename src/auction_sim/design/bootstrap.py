@@ -11,7 +11,10 @@ standard errors.  One bootstrap draw b
 2. redraws the observed figures: y*_k = y_k + se_k z_k, z ~ N(0, 1) (a target given with a
    weight only is held fixed, as in the curvature intervals);
 3. refits from the fitted point θ̂ by Gauss-Newton steps (a k-step bootstrap, Davidson &
-   MacKinnon 1999, Andrews 2002): θ*₁ = θ̂ - (G*'WG*)⁻¹ G*'W (m̄*(θ̂) - y*).  The first step
+   MacKinnon 1999, Andrews 2002) on recentred moments (Hall & Horowitz 1996: the fit's own
+   residual r₀ = m̄(θ̂) - y is subtracted, so the draws centre on θ̂ also where the targets cannot
+   all be met or the refinement stopped before G'W r₀ = 0):
+   θ*₁ = θ̂ - (G*'WG*)⁻¹ G*'W (m̄*(θ̂) - y* - r₀).  The first step
    needs no new simulation: every number in it was simulated already (θ̂ and θ̂ ± h, every
    replication).  Each further step (``steps`` > 1) simulates the draw's current point with the
    same R seeds and takes a chord step with the draw's G*: B x R more tasks per step.
@@ -56,7 +59,7 @@ class Bootstrap:
             "steps": self.steps,
             "used": self.used,
             "method": "replications resampled, observed figures redrawn from their standard"
-            " errors; Gauss-Newton refit from the fitted point; percentile intervals",
+            " errors; recentred Gauss-Newton refit from the fitted point; percentile intervals",
             "stderr": self.stderr,
             "ci95": self.ci95,
         }
@@ -132,8 +135,12 @@ def bootstrap_intervals(
     theta_hat = np.array([float(fitted.params[q.key]) for q in numeric])
     low = np.array([float(q.low) for q in numeric])
     high = np.array([float(q.high) for q in numeric])
+    # recentred (Hall & Horowitz 1996): the draw's residual minus the fit's own, so the draws
+    # centre on θ̂ even where the refinement stopped short of G'W r = 0 (a rejected step) or
+    # the targets cannot all be met (over-identified, r ≠ 0 at the optimum)
+    r0 = np.array([fitted.mean(t.metric) for t in targets.targets]) - y
     m = _resampled_means(X0, idx)
-    theta = np.clip(theta_hat + _solve_steps(G, W, m - y_star), low, high)
+    theta = np.clip(theta_hat + _solve_steps(G, W, m - y_star - r0), low, high)
     for _ in range(max(steps, 1) - 1):
         if evaluator is None:
             raise ValueError("steps > 1 needs an evaluator")
@@ -147,7 +154,7 @@ def bootstrap_intervals(
         evs = evaluator.evaluate(cands, R)
         for b, ev in zip(live, evs, strict=True):
             mb = _resampled_means(_per_rep(ev, targets), idx[b : b + 1])
-            d = _solve_steps(G[b : b + 1], W, mb - y_star[b : b + 1])[0]
+            d = _solve_steps(G[b : b + 1], W, mb - y_star[b : b + 1] - r0)[0]
             theta[b] = np.clip(theta[b] + d, low, high)
     ok = np.all(np.isfinite(theta), axis=1)
     res.used = int(ok.sum())
