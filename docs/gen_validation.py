@@ -11,6 +11,10 @@ by ``AUCTION_SIM_VALIDATION_OUT``.  This script sets that variable, runs the val
 tests, and renders one table per test module: the check, its exact value (or bound), the
 measured value, the tolerance and how many Monte Carlo standard errors the measurement lies
 from the exact value.  It exits 1 without writing when a test fails.
+
+Measurements that are not theory checks (full-size runs, design studies, each with the command
+that gives it) are written by hand after the line :data:`KEEP` of the current document; the
+generator keeps everything from that line on, verbatim, after the tables it renders.
 """
 
 from __future__ import annotations
@@ -29,6 +33,10 @@ DOC = ROOT / "docs" / "validation.md"
 TESTS = ROOT / "tests" / "validation"
 ENV = "AUCTION_SIM_VALIDATION_OUT"
 SKIP = "test_validation_doc.py"  # compares the doc with a run; not a theory check
+KEEP = (
+    "<!-- measured by hand below, each figure with its command;"
+    " docs/gen_validation.py keeps everything from this line on -->"
+)
 
 CONDITION = {
     "==": "\\|m − e\\| ≤ tol",
@@ -114,6 +122,16 @@ def render(records: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def kept_tail(path: Path) -> str:
+    """Everything from the :data:`KEEP` line on in ``path`` (else in the committed doc)."""
+    src = path if path.exists() else DOC
+    if not src.exists():
+        return ""
+    text = src.read_text(encoding="utf-8")
+    i = text.find(KEEP)
+    return "" if i < 0 else text[i:]
+
+
 def read_records(path: Path) -> list[dict]:
     with open(path, encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
@@ -148,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     if not records:
         print("no theory checks recorded; nothing written", file=sys.stderr)
         return 1
-    args.out.write_text(render(records), encoding="utf-8")
+    tail = kept_tail(args.out)
+    args.out.write_text(render(records) + ("\n" + tail if tail else ""), encoding="utf-8")
     print(f"wrote {args.out} ({len(records)} checks)", file=sys.stderr)
     return 0
 

@@ -285,6 +285,13 @@ def _validate(args, out: Console, err: Console) -> int:
         out.print(f"  sweep {k}: {shown}", markup=False, highlight=False)
     if s.paired:
         out.print("  paired: every point sees the same random streams", markup=False)
+    for name, study in s.studies.items():
+        keys = ", ".join(p.key for p in study.params)
+        out.print(
+            f"  [{name}] searches {keys}: `auction-sim {name} {s.source}` (run ignores it)",
+            markup=False,
+            highlight=False,
+        )
     return 0
 
 

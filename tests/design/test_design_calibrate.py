@@ -46,11 +46,75 @@ def test_recovers_hidden_auction_parameters_within_two_standard_errors(tmp_path,
         assert abs(doc["params"][key] - truth) < 2 * se + 1e-3, (key, doc["params"][key], se)
         lo, hi = doc["ci95"][key]
         assert lo < doc["params"][key] < hi
+    # bootstrap (replications resampled, targets redrawn, one Gauss-Newton step per draw):
+    # covers the hidden values, as wide as the curvature interval to within a factor of 2.5
+    boot = doc["bootstrap"]
+    assert doc["identified"] is True
+    assert boot["draws"] == 1000 and boot["used"] > 990 and boot["steps"] == 1
+    for key, truth in HIDDEN.items():
+        lo, hi = boot["ci95"][key]
+        assert lo < truth < hi, (key, lo, hi)
+        c_lo, c_hi = doc["ci95"][key]
+        assert 0.4 < (hi - lo) / (c_hi - c_lo) < 2.5, (key, [lo, hi], [c_lo, c_hi])
+        assert 0.4 < boot["stderr"][key] / doc["stderr"][key] < 2.5
     assert [f["metric"] for f in doc["fit"]] == ["revenue", "sale_rate", "price_to_value"]
     assert all(abs(f["z"]) < 3 for f in doc["fit"])
+    page = (out / "optimize.html").read_text()
+    assert "Fitted parameters" in page and "percentile interval" in page
     chosen = tomllib.loads((out / "calibrated.toml").read_text())
     assert chosen["auction"]["reserve"] == pytest.approx(doc["params"]["auction.reserve"])
     assert (out / "trials.parquet").exists() and (out / "optimize.html").exists()
+
+
+def test_bootstrap_with_simulated_steps_agrees_and_a_calibrate_table_drives_it(tmp_path, capsys):
+    """The study from a [calibrate] table (targets relative to the scenario file); two
+    Gauss-Newton steps per draw (the second simulated) land where one step does on this nearly
+    linear case; --bootstrap 0 (over the table's 60) reports none; a negative count exits 2."""
+    sets = ["auction.auctions=5000", 'auction.values={dist="uniform",low=0.0,high=1.3}']
+    sets.append("auction.reserve=0.4")
+    _targets(tmp_path, capsys, SCEN, sets, ["revenue", "sale_rate"], 4)
+    scen = tmp_path / "lab.toml"
+    scen.write_text(
+        Path(SCEN).read_text().split("\n[optimize]\n")[0]
+        + '\n[calibrate]\ntargets = "targets.toml"\nreps = 2\nbudget = 12\nconfirm = 2\n'
+        + 'bootstrap = 60\n[calibrate.params]\n"auction.values.high" = [0.5, 2.5]\n'
+        + '"auction.reserve" = [0.0, 1.0]\n'
+    )
+    args = ["calibrate", str(scen), "--set", "auction.auctions=5000", "--backend", "serial"]
+    args += ["--no-progress", "--json"]
+    docs = []
+    for extra in ([], ["--bootstrap-steps", "2"]):
+        assert main([*args, *extra]) == 0
+        docs.append(json.loads(capsys.readouterr().out))
+    one, two = docs
+    assert one["budget"] == 12 and one["reps"] == 2 and one["bootstrap"]["draws"] == 60
+    assert one["targets"] == str(tmp_path / "targets.toml")
+    assert two["tasks"] == one["tasks"] + 60 * 8  # the second step: 60 draws x 8 replications
+    for key in HIDDEN:
+        w1 = one["bootstrap"]["ci95"][key][1] - one["bootstrap"]["ci95"][key][0]
+        w2 = two["bootstrap"]["ci95"][key][1] - two["bootstrap"]["ci95"][key][0]
+        assert 0.5 < w2 / w1 < 2, (key, w1, w2)
+    assert main([*args, "--bootstrap", "0"]) == 0
+    assert json.loads(capsys.readouterr().out)["bootstrap"] is None
+    with pytest.raises(SystemExit) as exc:
+        main([*args, "--bootstrap", "-1"])
+    assert exc.value.code == 2
+
+
+def test_fewer_targets_than_parameters_is_said_and_gets_no_interval(tmp_path, capsys):
+    """One target, two parameters: the curvature is singular; no standard error of 0, no
+    bootstrap along the flat direction, and the summary says so."""
+    path = tmp_path / "one.toml"
+    path.write_text('[[target]]\nmetric = "revenue"\nvalue = 0.5\nstderr = 0.01\n')
+    args = ["calibrate", SCEN, "--targets", str(path), "--set", "auction.auctions=5000"]
+    args += ["--param", "auction.values.high=0.5:2.5", "--param", "auction.reserve=0:1"]
+    args += ["--reps", "2", "--budget", "6", "--confirm", "2", "--backend", "serial"]
+    assert main([*args, "--no-progress", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["identified"] is False and doc["bootstrap"] is None
+    assert all(v is None for v in doc["stderr"].values())
+    assert main([*args, "--no-progress"]) == 0
+    assert "not identified" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -114,7 +178,9 @@ def test_recovers_hidden_market_demand_and_markup_within_two_standard_errors(tmp
     args += ["--reps", "4", "--budget", "24", "--confirm", "3", "--confirm-reps", "8"]
     assert main([*args, "--workers", "2", "--no-progress", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    print(json.dumps({k: doc[k] for k in ("params", "stderr", "fit", "distance")}))
+    print(json.dumps({k: doc[k] for k in ("params", "stderr", "ci95", "bootstrap", "distance")}))
     for key, truth in hidden.items():
         se = doc["stderr"][key]
         assert abs(doc["params"][key] - truth) < 2 * se, (key, doc["params"][key], se)
+        lo, hi = doc["bootstrap"]["ci95"][key]  # recentred one-step bootstrap
+        assert lo < truth < hi, (key, lo, hi)

@@ -44,3 +44,21 @@ def test_doc_lists_every_recorded_check(validation_records):
         f"{len(missing)} theory check(s) missing from docs/validation.md; run "
         f"`python docs/gen_validation.py`: {missing[:5]}"
     )
+
+
+def test_the_generator_keeps_the_hand_written_measurements(tmp_path):
+    """Everything after the KEEP line (full-size runs, design studies) survives a regeneration."""
+    gen = _generator()
+    doc = (ROOT / "docs" / "validation.md").read_text(encoding="utf-8")
+    assert doc.count(gen.KEEP) == 1
+    tail = gen.kept_tail(ROOT / "docs" / "validation.md")
+    assert tail.startswith(gen.KEEP) and "Design studies (issue 18)" in tail
+    rec = {"name": "x", "test": "tests/validation/x.py::t", "exact": 0.5, "measured": 0.5,
+           "tol": 0.1, "se": None, "unit": "", "kind": "==", "passed": True}  # fmt: skip
+    records = tmp_path / "r.jsonl"
+    records.write_text(__import__("json").dumps(rec) + "\n")
+    out = tmp_path / "v.md"
+    out.write_text("old tables\n\n" + tail)
+    assert gen.main(["--records", str(records), "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "old tables" not in text and text.endswith(tail) and "| x |" in text

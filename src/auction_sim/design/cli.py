@@ -18,7 +18,11 @@ __all__ = ["add_design_parsers", "run_design_command"]
 
 
 def _common(p, positive_int, seed, backends) -> None:
-    p.add_argument("scenario", help="scenario TOML file (no [sweep]: the search sets the keys)")
+    p.add_argument(
+        "scenario",
+        help="scenario TOML file (no [sweep]: the search sets the keys); its [optimize] or"
+        " [calibrate] table gives the settings that no flag gives",
+    )
     p.add_argument(
         "--param",
         dest="params",
@@ -27,12 +31,10 @@ def _common(p, positive_int, seed, backends) -> None:
         metavar="KEY=LOW:HIGH|KEY=a,b,c",
         help="a searched key: a real or integer range, or choices (repeatable)",
     )
-    p.add_argument("--budget", type=positive_int, default=40, help="search trials (default 40)")
+    p.add_argument("--budget", type=positive_int, help="search trials (default 40)")
     p.add_argument("--reps", type=positive_int, help="replications per trial (default: scenario)")
     p.add_argument("--batch", type=positive_int, help="trials evaluated together (default 4)")
-    p.add_argument(
-        "--confirm", type=positive_int, default=5, help="best candidates rerun (default 5)"
-    )
+    p.add_argument("--confirm", type=positive_int, help="best candidates rerun (default 5)")
     p.add_argument(
         "--confirm-reps", type=positive_int, help="their replications (default 4 x --reps)"
     )
@@ -59,13 +61,42 @@ def add_design_parsers(sub, positive_int, seed, backends) -> None:
     c.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
     o = sub.add_parser("optimize", help="search parameters that maximise (minimise) a metric")
-    o.add_argument("--objective", required=True, metavar="METRIC", help="the metric to optimise")
-    o.add_argument("--minimize", action="store_true", help="minimise (default: maximise)")
+    o.add_argument(
+        "--objective", metavar="METRIC", help="the metric to optimise (or [optimize] objective)"
+    )
+    way = o.add_mutually_exclusive_group()
+    way.add_argument("--minimize", action="store_true", help="minimise (default: maximise)")
+    way.add_argument("--maximize", action="store_true", help="maximise (over the table's minimize)")
     _common(o, positive_int, seed, backends)
 
     k = sub.add_parser("calibrate", help="fit parameters to observed metrics (simulated moments)")
-    k.add_argument("--targets", required=True, metavar="FILE", help="targets TOML file")
+    k.add_argument("--targets", metavar="FILE", help="targets TOML file (or [calibrate] targets)")
+    k.add_argument(
+        "--bootstrap",
+        type=_nonneg_int,
+        metavar="B",
+        help="bootstrap draws for percentile intervals (default 1000; 0: none)",
+    )
+    k.add_argument(
+        "--bootstrap-steps",
+        type=positive_int,
+        metavar="S",
+        help="Gauss-Newton steps per draw (default 1: no new simulation; each further step"
+        " simulates B x reps tasks)",
+    )
     _common(k, positive_int, seed, backends)
+
+
+def _nonneg_int(text: str) -> int:
+    import argparse
+
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, found {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, found {v}")
+    return v
 
 
 # --------------------------------------------------------------------------- compare
@@ -120,9 +151,18 @@ def _compare(args, out, err) -> int:
 # --------------------------------------------------------------------------- search setup
 
 
+def _setting(args, study, name: str, default):
+    """A flag given on the command line, else the scenario's table, else the default."""
+    flag = getattr(args, name, None)
+    if flag is not None:
+        return flag
+    return study.get(name, default) if study is not None else default
+
+
 def _prepare(args):
     from ..scenario import load_scenario, metrics_for
-    from .space import parse_params
+    from ..scenario.studies import study_keys
+    from .space import Param, parse_params
 
     overrides = list(args.overrides)
     if args.seed is not None:
@@ -135,14 +175,20 @@ def _prepare(args):
             f"{args.command} sets the searched keys itself: remove the [sweep] table"
             f" (or fix its keys with --set); swept: {', '.join(scenario.sweep)}",
         )
-    params = parse_params(args.params, scenario)
+    study = scenario.studies.get(args.command)
+    if args.params or study is None:
+        params = parse_params(args.params, scenario)
+    else:
+        params = [Param(p.key, p.kind, p.low, p.high, p.choices) for p in study.params]
     metrics = list(metrics_for(scenario.kind, scenario))
     if args.backend != "dask" and args.scheduler:
         raise ScenarioError("--scheduler", None, "needs --backend dask")
-    reps = args.reps or scenario.replications
-    confirm_reps = args.confirm_reps or 4 * reps
-    batch = args.batch or 4
-    return scenario, params, metrics, reps, confirm_reps, batch
+    # flag, else the scenario's table, else the default (one list: scenario/studies.py)
+    s = {k.name: _setting(args, study, k.name, k.default) for k in study_keys(args.command)}
+    s["study"] = study
+    s["reps"] = s["reps"] or scenario.replications
+    s["confirm_reps"] = s["confirm_reps"] or 4 * s["reps"]
+    return scenario, params, metrics, s
 
 
 def _fingerprint(*parts) -> str:
@@ -168,22 +214,29 @@ def _optimize(args, out, err) -> int:
     from .optimize import Study, run_search, winner_summary
     from .outputs import write_search_outputs
 
-    scenario, params, metrics, reps, confirm_reps, batch = _prepare(args)
-    if args.objective not in metrics:
+    scenario, params, metrics, s = _prepare(args)
+    reps, confirm_reps, batch, study = s["reps"], s["confirm_reps"], s["batch"], s["study"]
+    obj = s["objective"]
+    if obj is None:
+        raise ScenarioError(
+            "--objective", None, "expected --objective METRIC (or objective in an [optimize] table)"
+        )
+    if obj not in metrics:
         raise ScenarioError(
             "--objective",
-            args.objective,
+            obj,
             f"the {scenario.kind} kind does not report it; its metrics: {', '.join(metrics)}",
         )
-    obj = args.objective
+    minimize = bool(study.get("minimize", False)) if study is not None else False
+    minimize = True if args.minimize else False if args.maximize else minimize
     study_def = Study(
         params,
         objective=lambda ev: ev.mean(obj),
-        minimize=args.minimize,
+        minimize=minimize,
         per_rep=lambda ev: ev.values[obj],
     )
     fp = _fingerprint(
-        "optimize", scenario.raw, [p.describe() for p in params], obj, args.minimize, reps, batch
+        "optimize", scenario.raw, [p.describe() for p in params], obj, minimize, reps, batch
     )
     evaluator = Evaluator(
         scenario, metrics, backend=args.backend, workers=args.workers, scheduler=args.scheduler
@@ -191,8 +244,8 @@ def _optimize(args, out, err) -> int:
     outdir = Path(args.out) if args.out else None
     try:
         res = run_search(
-            study_def, evaluator, seed=scenario.seed, budget=args.budget, reps=reps,
-            batch=batch, confirm=args.confirm, confirm_reps=confirm_reps, out=outdir,
+            study_def, evaluator, seed=scenario.seed, budget=s["budget"], reps=reps,
+            batch=batch, confirm=s["confirm"], confirm_reps=confirm_reps, out=outdir,
             fingerprint=fp, progress=_progress(args, err),
         )  # fmt: skip
     finally:
@@ -204,9 +257,9 @@ def _optimize(args, out, err) -> int:
         "kind": scenario.kind,
         "seed": scenario.seed,
         "objective": obj,
-        "direction": "minimize" if args.minimize else "maximize",
+        "direction": "minimize" if minimize else "maximize",
         "space": [p.describe() for p in params],
-        "budget": args.budget,
+        "budget": s["budget"],
         "reps": reps,
         "confirm_reps": confirm_reps,
         "trials": int((res.trials["stage"] == "search").sum()),
@@ -263,14 +316,25 @@ def _optimize(args, out, err) -> int:
 
 
 def _calibrate(args, out, err) -> int:
+    from .bootstrap import bootstrap_intervals
     from .calibrate import distance, refine_and_intervals
     from .evaluate import Evaluator
     from .optimize import Study, run_search
     from .outputs import write_search_outputs
     from .targets import load_targets
 
-    scenario, params, metrics, reps, confirm_reps, batch = _prepare(args)
-    targets = load_targets(args.targets, scenario.kind, metrics)
+    scenario, params, metrics, s = _prepare(args)
+    reps, confirm_reps, batch, study = s["reps"], s["confirm_reps"], s["batch"], s["study"]
+    if args.targets is not None:
+        targets_path = Path(args.targets)
+    elif study is not None:
+        # relative to the scenario file, as written in it
+        targets_path = Path(scenario.source).parent / study.get("targets")
+    else:
+        raise ScenarioError(
+            "--targets", None, "expected --targets FILE (or targets in a [calibrate] table)"
+        )
+    targets = load_targets(targets_path, scenario.kind, metrics)
     study_def = Study(params, objective=lambda ev: distance(ev, targets), minimize=True)
     fp = _fingerprint(
         "calibrate", scenario.raw, [p.describe() for p in params], targets, reps, batch
@@ -282,13 +346,23 @@ def _calibrate(args, out, err) -> int:
     say = _progress(args, err)
     try:
         res = run_search(
-            study_def, evaluator, seed=scenario.seed, budget=args.budget, reps=reps,
-            batch=batch, confirm=args.confirm, confirm_reps=confirm_reps, out=outdir,
+            study_def, evaluator, seed=scenario.seed, budget=s["budget"], reps=reps,
+            batch=batch, confirm=s["confirm"], confirm_reps=confirm_reps, out=outdir,
             study_name="calibrate", fingerprint=fp, progress=say,
         )  # fmt: skip
         if say:
             say("refining (Gauss-Newton) and computing intervals from the curvature")
         fit = refine_and_intervals(evaluator, res.winner, params, targets, confirm_reps)
+        draws, bsteps = s["bootstrap"], s["bootstrap_steps"]
+        if not fit.identified:
+            draws = 0  # a refit along a flat direction would only report the searched range
+        if say and draws:
+            say(f"bootstrap: {draws} draws, {bsteps} Gauss-Newton step(s) each")
+        boot = bootstrap_intervals(
+            fit.evaluation, fit.jacobian_evals, fit.jacobian_steps,
+            [p for p in params if p.kind != "categorical"], targets,
+            draws=draws, seed=scenario.seed, steps=bsteps, evaluator=evaluator,
+        )  # fmt: skip
     finally:
         evaluator.close()
     res.tasks = evaluator.tasks_run
@@ -299,16 +373,18 @@ def _calibrate(args, out, err) -> int:
         "seed": scenario.seed,
         "targets": targets.source,
         "space": [p.describe() for p in params],
-        "budget": args.budget,
+        "budget": s["budget"],
         "reps": reps,
         "confirm_reps": confirm_reps,
         "trials": int((res.trials["stage"] == "search").sum()),
         "resumed_from": res.resumed,
         "search_best": {"params": res.winner.params, "distance": res.winner_value},
         "gauss_newton_steps": fit.steps,
+        "identified": fit.identified,
         "params": fit.params,
         "stderr": fit.stderr,
         "ci95": fit.ci95,
+        "bootstrap": boot.summary() if draws else None,
         "distance": fit.distance,
         "fit": fit.fits,
         "tasks": evaluator.tasks_run,
@@ -329,10 +405,21 @@ def _calibrate(args, out, err) -> int:
         markup=False,
         highlight=False,
     )
+    if not doc["identified"]:
+        out.print(
+            f"  not identified: {len(targets.targets)} targets cannot pin down"
+            f" {len([p for p in params if p.kind != 'categorical'])} numeric parameters"
+            " (or one moves no target); no intervals",
+            markup=False,
+            highlight=False,
+        )
     for k, v in doc["params"].items():
         se = doc["stderr"].get(k)
         ci = doc["ci95"].get(k)
         extra = f"  se {se:.3g}  95 % CI [{ci[0]:.4g}, {ci[1]:.4g}]" if se is not None else ""
+        bci = (doc["bootstrap"] or {}).get("ci95", {}).get(k)
+        if bci and bci[0] is not None:
+            extra += f"  bootstrap [{bci[0]:.4g}, {bci[1]:.4g}]"
         out.print(f"  {k} = {v:.6g}{extra}" if isinstance(v, float) else f"  {k} = {v}{extra}",
                   markup=False, highlight=False)  # fmt: skip
     for f in doc["fit"]:

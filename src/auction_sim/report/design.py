@@ -110,6 +110,31 @@ def optimize_figures(trials: pd.DataFrame, objective: str, minimize: bool) -> di
     return figs
 
 
+def _fmt(x) -> str:
+    return "–" if x is None else f"{x:.6g}"
+
+
+def _fitted_table(doc: dict) -> list[str]:
+    """Calibrated parameters: value, curvature (delta-method) and bootstrap intervals."""
+    boot = doc.get("bootstrap") or {}
+    head = "<tr><th>parameter</th><th>fitted</th><th>se (curvature)</th>"
+    head += "<th>95 % interval (curvature)</th>"
+    if boot:
+        head += f"<th>se (bootstrap)</th><th>95 % percentile interval ({boot['draws']} draws,"
+        head += f" {boot['steps']} step{'s' if boot['steps'] > 1 else ''})</th>"
+    rows = [head + "</tr>"]
+    for k, v in doc["params"].items():
+        ci = doc["ci95"].get(k) or [None, None]
+        row = f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td>"
+        row += f"<td>{_fmt(doc['stderr'].get(k))}</td><td>[{_fmt(ci[0])}, {_fmt(ci[1])}]</td>"
+        if boot:
+            bci = boot["ci95"].get(k) or [None, None]
+            row += f"<td>{_fmt(boot['stderr'].get(k))}</td>"
+            row += f"<td>[{_fmt(bci[0])}, {_fmt(bci[1])}]</td>"
+        rows.append(row + "</tr>")
+    return ["<h2>Fitted parameters</h2>", "<table border=1 cellpadding=4>", *rows, "</table>"]
+
+
 def optimize_page(directory: str | Path) -> Path:
     """Write ``DIR/optimize.html`` (and ``DIR/figures/*.png``) of a search folder."""
     d = Path(directory)
@@ -138,6 +163,8 @@ def optimize_page(directory: str | Path) -> Path:
             f'<figure><img alt="{esc(name)}" src="data:image/png;base64,'
             f'{base64.b64encode(png).decode()}"></figure>'
         )
+    if doc["command"] == "calibrate":
+        parts += _fitted_table(doc)
     parts.append("<h2>Summary</h2>")
     parts.append(f"<pre>{esc(json.dumps(doc, indent=1))}</pre>")
     parts.append("</body></html>")

@@ -19,6 +19,7 @@ from pydantic_core import PydanticUndefined
 from .base import ScenarioBase
 from .loader import _target
 from .registry import KINDS, schema_for
+from .studies import STUDIES, study_keys
 
 __all__ = ["render"]
 
@@ -121,6 +122,51 @@ def _distributions() -> list[str]:
     return out
 
 
+def _studies() -> list[str]:
+    out = [
+        "## Design studies: `[optimize]` and `[calibrate]`",
+        "",
+        "A scenario may carry the study that `auction-sim optimize FILE` or `auction-sim"
+        " calibrate FILE` runs on it. A command-line flag replaces the table's setting (`--param`"
+        " replaces all its params). `auction-sim run` ignores both tables: the scenario runs at"
+        " its own values, and the results folder's `scenario.toml` does not hold them.",
+        "",
+        'Under `params`, `"dotted.key" = [LOW, HIGH]` is a range (integer when the key holds an'
+        " integer), an array of strings or booleans is a list of choices, `{ choices = [...] }`"
+        " gives numeric choices. Every key is checked against the kind's schema and both ends"
+        " (every choice) must be accepted; the objective must be a metric of the kind.",
+        "",
+        "```toml",
+        "[optimize]",
+        'objective = "revenue"',
+        "budget = 40",
+        "[optimize.params]",
+        '"auction.reserve" = [0.0, 1.5]',
+        '"auction.bidders" = [2, 6]',
+        '"auction.format" = ["first_price", "second_price"]',
+        "",
+        "[calibrate]",
+        'targets = "targets/zhejiang_auctions.toml"',
+        "[calibrate.params]",
+        '"market.buyer_rate" = [50.0, 400.0]',
+        "```",
+        "",
+    ]
+    for name in STUDIES:
+        out += [
+            f"### `[{name}]`",
+            "",
+            "| key | type | default | meaning |",
+            "|---|---|---|---|",
+        ]
+        for k in study_keys(name):
+            default = "" if k.default is None else f"`{json.dumps(k.default)}`"
+            default = "**required**" if k.required else default
+            out.append(f"| `{name}.{k.name}` | {k.type} | {default} | {k.meaning} |")
+        out.append("")
+    return out
+
+
 def render() -> str:
     """The whole reference as Markdown."""
     out = [
@@ -139,7 +185,12 @@ def render() -> str:
         "",
     ]
     out += _table(ScenarioBase, "")
-    out += ["| `sweep` | table | `{}` | | dotted key -> array of values; full grid |", ""]
+    out += ["| `sweep` | table | `{}` | | dotted key -> array of values; full grid |"]
+    out += [
+        "| `optimize`, `calibrate` | table | | | a design study of the scenario (below);"
+        " `run` ignores it |",
+        "",
+    ]
     for kind in KINDS:
         schema = schema_for(kind)
         out += [f'## kind = `"{kind}"`', ""]
@@ -148,6 +199,7 @@ def render() -> str:
             out += [doc.splitlines()[0], ""]
         out += _table(schema, "", skip=tuple(ScenarioBase.model_fields))
         out.append("")
+    out += _studies()
     out += _distributions()
     return "\n".join(out).rstrip() + "\n"
 

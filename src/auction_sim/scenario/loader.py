@@ -24,7 +24,8 @@ from pydantic import BaseModel, ValidationError
 
 from .base import META_KEYS, ScenarioBase
 from .errors import FieldError, ScenarioError
-from .registry import KINDS, PLANNED_KINDS, schema_for
+from .registry import KINDS, PLANNED_KINDS, metrics_for, schema_for
+from .studies import STUDIES, Study, parse_study
 
 __all__ = ["Scenario", "Point", "load_scenario", "parse_override", "scenario_from_dict"]
 
@@ -61,6 +62,9 @@ class Scenario:
     paired : bool
         ``[sweep] paired = true``: common random numbers, every grid point sees the
         random streams of the replication alone (see :mod:`auction_sim.rng`).
+    studies : dict[str, Study]
+        The ``[optimize]`` / ``[calibrate]`` tables, checked (:mod:`.studies`); not part of
+        ``raw``: ``run`` ignores them, and a scenario derived by :meth:`with_overrides` has none.
     """
 
     source: str
@@ -69,6 +73,7 @@ class Scenario:
     points: Sequence[Point] = ()
     raw: dict = field(default_factory=dict)
     paired: bool = False
+    studies: dict[str, Study] = field(default_factory=dict)
 
     @property
     def kind(self) -> str:
@@ -341,8 +346,10 @@ def _validate(schema: type[ScenarioBase], raw: dict, file: str, where: str = "")
 # --------------------------------------------------------------------------- sweep
 
 
-def _check_sweep_path(schema: type[BaseModel], path: str, file: str) -> None:
-    key = f"sweep.{path}"
+def _check_sweep_path(
+    schema: type[BaseModel], path: str, file: str, key: str | None = None
+) -> None:
+    key = key or f"sweep.{path}"
     parts = path.split(".")
     if parts[0] in META_KEYS:
         raise ScenarioError(file, key, f"'{parts[0]}' cannot be swept; sweep a model parameter")
@@ -503,7 +510,12 @@ def scenario_from_dict(raw: dict, source: str = "<dict>") -> Scenario:
     if not isinstance(paired, bool):
         raise ScenarioError(file, "sweep.paired", f"expected true or false, found {_found(paired)}")
     sweep = _flatten_sweep(sweep)
+    tables = {name: raw.pop(name) for name in STUDIES if name in raw}
     base = _validate(schema, raw, file)
+    studies = {
+        name: _check_study(schema, base, parse_study(name, table, file), file)
+        for name, table in tables.items()
+    }
     for path, values in sweep.items():
         _check_sweep_path(schema, path, file)
         if not isinstance(values, list) or not values:
@@ -516,7 +528,76 @@ def scenario_from_dict(raw: dict, source: str = "<dict>") -> Scenario:
     raw_out = dict(raw)
     if sweep or paired:
         raw_out["sweep"] = {**sweep, **({"paired": True} if paired else {})}
-    return Scenario(source=file, model=base, sweep=sweep, points=points, raw=raw_out, paired=paired)
+    return Scenario(
+        source=file,
+        model=base,
+        sweep=sweep,
+        points=points,
+        raw=raw_out,
+        paired=paired,
+        studies=studies,
+    )
+
+
+def _current(full: dict, key: str) -> Any:
+    node: Any = full
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _check_study(schema, base: ScenarioBase, study: Study, file: str) -> Study:
+    """The params of an ``[optimize]`` / ``[calibrate]`` table against the kind's schema (the
+    key exists, a range is on a numeric key, integer on an integer key, every end and choice
+    is accepted) and the objective against the kind's metrics."""
+    import dataclasses
+
+    full = base.model_dump(by_alias=True)
+    params = []
+    for p in study.params:
+        where = f"{study.name}.params.{p.key}"
+        if p.key.split(".")[0] in META_KEYS:
+            raise ScenarioError(file, where, f"'{p.key}' cannot be searched; search a parameter")
+        _check_sweep_path(schema, p.key, file, key=where)
+        current = _current(full, p.key)
+        values: tuple = p.choices
+        if p.kind == "range":
+            if current is not None and not (
+                isinstance(current, int | float) and not isinstance(current, bool)
+            ):
+                raise ScenarioError(
+                    file, where, f"not a numeric parameter (it holds {current!r}); give choices"
+                )
+            integer = isinstance(current, int) and not isinstance(current, bool)
+            if integer and not (isinstance(p.low, int) and isinstance(p.high, int)):
+                raise ScenarioError(
+                    file, where, f"an integer parameter: expected integers, found {[p.low, p.high]}"
+                )
+            p = dataclasses.replace(p, kind="int" if integer else "float")
+            values = (p.low, p.high)
+        for v in values:
+            trial = copy.deepcopy(full)
+            _apply_override(trial, p.key, copy.deepcopy(v), file)
+            try:
+                schema.model_validate(trial)
+            except ValidationError as exc:
+                k, msg = _translate(exc.errors()[0], schema)
+                at = f"{k}: " if k != p.key else ""
+                raise ScenarioError(file, where, f"{v!r} is refused: {at}{msg}") from None
+        params.append(p)
+    if study.name == "optimize":
+        objective = study.settings["objective"]
+        metrics = metrics_for(base.kind, base)
+        if objective not in metrics:
+            raise ScenarioError(
+                file,
+                "optimize.objective",
+                f"the {base.kind} kind does not report {objective!r}; its metrics:"
+                f" {', '.join(metrics)}",
+            )
+    return dataclasses.replace(study, params=tuple(params))
 
 
 def _flatten_sweep(sweep: dict, prefix: str = "") -> dict[str, Any]:
