@@ -71,6 +71,9 @@ from .equilibrium import TOP_QUANTILE
 
 __all__ = [
     "AGREE",
+    "MAX_PATCH",
+    "MAX_STAKE",
+    "patch_stake",
     "AsymmetricError",
     "AsymmetricEquilibrium",
     "ClassBidTables",
@@ -94,6 +97,12 @@ MAX_PATCH = 1e-2
 """Largest share of the bid range :func:`solve_first_price` lets its low-end patch cover
 (resolved compositions stay under 0.3 %, with best replies within 1e-6; unresolved ones
 cover 20-100 %)."""
+
+
+MAX_STAKE = 1e-6
+"""A patch over :data:`MAX_PATCH` of the bid range is still accepted where bids in it win
+this rarely (:func:`patch_stake`): with many bidders the low end is unstable for
+shooting, but no bidder's utility feels it."""
 
 
 class AsymmetricError(ValueError):
@@ -281,18 +290,184 @@ def _dg(t):
     return 0.5 * math.pi * math.sin(math.pi * t)
 
 
+@njit(cache=True, inline="always")
+def _dvalue(q, i, q0, P, Q):
+    """``d F_i^{-1}(q) / dq`` of the table interpolation of :func:`_value` (its segment's
+    slope): ``1 / f_i``, huge in a thin upper tail, where the system is stiff."""
+    last = Q.shape[2] - 1
+    if q < P[i, _QMIN]:
+        if not (q > q0[i]):
+            return 1.0
+        return (Q[i, 0, 0] - P[i, _A]) / (P[i, _QMIN] - q0[i])
+    if q < P[i, _QM0]:
+        piece, u, du = 0, (math.log(q) - P[i, _ZL0]) * P[i, _INVL], P[i, _INVL] / q
+    elif q <= P[i, _QM1]:
+        piece, u, du = 1, (q - P[i, _QM0]) * P[i, _INVM], P[i, _INVM]
+    elif q >= 1.0:
+        return 0.0
+    else:
+        piece, u, du = 2, (-math.log1p(-q) - P[i, _ZH0]) * P[i, _INVH], P[i, _INVH] / (1.0 - q)
+    k = min(max(int(u), 0), last - 1)
+    return (Q[i, piece, k + 1] - Q[i, piece, k]) * du
+
+
 @njit(cache=True)
-def _shoot(bbar, a, q_start, row, q_top, counts, q0, inv_w, Q, path):
+def _rhs(b, q, on, counts, q0, P, Q, c, D, out):
+    """``dq_i / db`` with the active set ``on`` fixed (inactive classes: slope 0); fills
+    ``c_i = 1 / (phi_i - b)`` and ``D_i = d phi_i / d q_i``.  False where an active class
+    has its value at or below ``b``."""
+    K = q.shape[0]
+    n_on = 0.0
+    s = 0.0
+    for i in range(K):
+        if on[i] > 0.0:
+            gap = _value(q[i], i, q0, P, Q) - b
+            if not (gap > 0.0):
+                return False
+            c[i] = 1.0 / gap
+            D[i] = _dvalue(q[i], i, q0, P, Q)
+            n_on += counts[i]
+            s += counts[i] * c[i]
+    s /= n_on - 1.0
+    for i in range(K):
+        out[i] = q[i] * (s - c[i]) if on[i] > 0.0 else 0.0
+    return True
+
+
+@njit(cache=True)
+def _jacobian(q, on, counts, c, D, f, J):
+    """``J[i, j] = d(dq_i / db) / d q_j`` for the active set ``on`` (``f``: the slopes)."""
+    K = q.shape[0]
+    n_on = 0.0
+    for i in range(K):
+        n_on += on[i] * counts[i]
+    for i in range(K):
+        for j in range(K):
+            J[i, j] = 0.0
+            if on[i] > 0.0 and on[j] > 0.0:
+                w = counts[j] / (n_on - 1.0) - (1.0 if i == j else 0.0)
+                J[i, j] = -q[i] * c[j] * c[j] * D[j] * w
+        if on[i] > 0.0 and q[i] > 0.0:
+            J[i, i] += f[i] / q[i]
+
+
+@njit(cache=True)
+def _solve_small(A, r):
+    """Solve ``A x = r`` in place of ``r`` (Gaussian elimination, partial pivoting; K <= ~8)."""
+    K = r.shape[0]
+    for k in range(K):
+        p = k
+        for i in range(k + 1, K):
+            if abs(A[i, k]) > abs(A[p, k]):
+                p = i
+        if A[p, k] == 0.0:
+            return False
+        if p != k:
+            for j in range(K):
+                A[k, j], A[p, j] = A[p, j], A[k, j]
+            r[k], r[p] = r[p], r[k]
+        for i in range(k + 1, K):
+            m = A[i, k] / A[k, k]
+            for j in range(k, K):
+                A[i, j] -= m * A[k, j]
+            r[i] -= m * r[k]
+    for k in range(K - 1, -1, -1):
+        x = r[k]
+        for j in range(k + 1, K):
+            x -= A[k, j] * r[j]
+        r[k] = x / A[k, k]
+    return True
+
+
+_SUB = 2  # backward-Euler substeps per grid step where the system is stiff
+_STIFF = 0.5  # implicit steps where ||J|| |db| exceeds this (RK4 is stable below ~2.8)
+
+
+@njit(cache=True)
+def _stage(y, base, alpha, bs, on, counts, q0, P, Q, q_top, z, c, D, f, J, r):
+    """Solve ``z = base + alpha * F(bs, z)`` (``F``: :func:`_rhs` in ``b``) by Newton from
+    ``z = y``.  Returns False if an iterate crosses the diagonal or Newton stalls."""
+    K = y.shape[0]
+    for i in range(K):
+        z[i] = y[i]
+    for it in range(30):
+        if not _rhs(bs, z, on, counts, q0, P, Q, c, D, f):
+            return False
+        _jacobian(z, on, counts, c, D, f, J)
+        big = 0.0
+        for i in range(K):
+            r[i] = base[i] + alpha * f[i] - z[i]
+            for j in range(K):
+                J[i, j] = (1.0 if i == j else 0.0) - alpha * J[i, j]
+        if not _solve_small(J, r):
+            return False
+        for i in range(K):
+            z[i] += r[i]
+            if z[i] > q_top[i]:
+                z[i] = q_top[i]
+            big = max(big, abs(r[i]))
+        if big <= 4e-16:
+            return True
+    return big <= 1e-12
+
+
+@njit(cache=True)
+def _implicit(t0, t1, a, L, q, on, counts, q0, P, Q, q_top, w):
+    """One step from ``t0`` down to ``t1`` by backward Euler in :data:`_SUB` substeps
+    (halved on failure), with the active set ``on`` of the step's start; ``q`` is updated
+    in place (``w``: work arrays).  False: no valid step.
+
+    Backward Euler keeps the sign of the slopes: ``F(z) = (z - y) / dt``, so a class
+    whose quantile fell over a substep has a non-negative slope at its end -- on the
+    slow manifold of a stiff tail (slopes ~0) a higher-order L-stable method overshoots
+    to small negative slopes, which the shooting would read as a falling bid function.
+    """
+    K = q.shape[0]
+    z, c, D, f, r, y = w[0], w[1], w[2], w[3], w[4], w[5]
+    J = np.empty((K, K))
+    n = _SUB
+    while n <= 64:
+        for i in range(K):
+            y[i] = q[i]
+        ok = True
+        for k in range(n):
+            tb = t0 + (t1 - t0) * (k + 1) / n
+            ta = t0 + (t1 - t0) * k / n
+            alpha = (a + L * _g(tb)) - (a + L * _g(ta))  # db of the substep (< 0)
+            if not _stage(y, y, alpha, a + L * _g(tb), on, counts, q0, P, Q, q_top,
+                          z, c, D, f, J, r):  # fmt: skip
+                ok = False
+                break
+            for i in range(K):
+                y[i] = z[i]
+        if ok:
+            for i in range(K):
+                q[i] = y[i]
+            return True
+        n *= 2
+    return False
+
+
+@njit(cache=True)
+def _shoot(bbar, a, q_start, row, q_top, counts, q0, inv_w, Q, path, stiff, freeze):
     """Integrate the quantiles ``q_i = F_i(phi_i)`` from row ``row`` (state ``q_start``)
     down to ``b = a``, on ``t`` with ``b = a + (bbar - a) sin(pi t / 2)**2``, ``t = s / m``.
 
-    Fills ``path[s]`` for ``s <= row``.  Returns ``(status, s)``: ``_HIGH`` and the step
-    that met the diagonal or turned a bid function down (a quantile rising as ``b``
-    falls), or ``_LOW`` and 0 when ``b = a`` was reached.
+    Classical RK4 where the system is not stiff; where it is (``||J|| |db| >`` _STIFF:
+    thin upper tails, where ``d phi / dq = 1 / f`` is huge and the quantiles relax fast
+    onto a slow manifold) an L-stable implicit step (backward Euler, Newton) with the active
+    set of the step's start.  ``stiff[s]`` (uint8, ``(m + 1,)``) records which steps were
+    implicit, or with ``freeze`` dictates it: the choice is then the same for every shot
+    of a bisection, whose outcome is continuous in ``bbar`` (a choice per shot would
+    make it jump where a step changes method, and bisection would converge to that jump).
+    Fills ``path[s]`` for ``s <= row``.  Returns ``(status, s)``:
+    ``_HIGH`` and the step that met the diagonal or turned a bid function down (a
+    quantile rising as ``b`` falls), or ``_LOW`` and 0 when ``b = a`` was reached.
     """
     m = path.shape[0] - 1
     K = q_top.shape[0]
     q = q_start.copy()
+    qprev = np.empty(K)
     k1 = np.empty(K)
     k2 = np.empty(K)
     k3 = np.empty(K)
@@ -300,6 +475,9 @@ def _shoot(bbar, a, q_start, row, q_top, counts, q0, inv_w, Q, path):
     y = np.empty(K)
     c = np.empty(K)
     on = np.empty(K)
+    D = np.empty(K)
+    J = np.empty((K, K))
+    w = np.empty((8, K))
     L = bbar - a
     h = 1.0 / m
     path[row] = q
@@ -307,35 +485,61 @@ def _shoot(bbar, a, q_start, row, q_top, counts, q0, inv_w, Q, path):
         t0 = s * h
         tm = t0 - 0.5 * h
         t1 = t0 - h
+        b0 = a + L * _g(t0)
         bm = a + L * _g(tm)
         b1 = a + L * _g(t1)
-        if not _slopes(a + L * _g(t0), q, q_top, counts, q0, inv_w, Q, c, on, k1):
+        if not _slopes(b0, q, q_top, counts, q0, inv_w, Q, c, on, k1):
             return _HIGH, s
         for i in range(K):
             if k1[i] < 0.0 and q[i] < q_top[i]:  # a decreasing bid function: bbar too high
                 return _HIGH, s
-            k1[i] *= L * _dg(t0)
-            y[i] = q[i] - 0.5 * h * k1[i]
-        if not _slopes(bm, y, q_top, counts, q0, inv_w, Q, c, on, k2):
-            return _HIGH, s - 1
-        for i in range(K):
-            k2[i] *= L * _dg(tm)
-            y[i] = q[i] - 0.5 * h * k2[i]
-        if not _slopes(bm, y, q_top, counts, q0, inv_w, Q, c, on, k3):
-            return _HIGH, s - 1
-        for i in range(K):
-            k3[i] *= L * _dg(tm)
-            y[i] = q[i] - h * k3[i]
-        if s > 1:
-            if not _slopes(b1, y, q_top, counts, q0, inv_w, Q, c, on, k4):
+            qprev[i] = q[i]
+        if freeze:
+            implicit = stiff[s] != 0
+        else:  # stiffness: ||J||_inf |db| over the step, with the classes at their top
+            # that may enter during it (bidding below b) counted as active
+            for i in range(K):
+                y[i] = 1.0 if c[i] > 0.0 else 0.0
+                D[i] = _dvalue(q[i], i, q0, inv_w, Q) if y[i] > 0.0 else 0.0
+            _jacobian(q, y, counts, c, D, k1, J)
+            norm = 0.0
+            for i in range(K):
+                row_sum = 0.0
+                for j in range(K):
+                    row_sum += abs(J[i, j])
+                norm = max(norm, row_sum)
+            implicit = norm * (b0 - b1) > _STIFF
+            stiff[s] = 1 if implicit else 0
+        if implicit:
+            if not _implicit(t0, t1, a, L, q, on, counts, q0, inv_w, Q, q_top, w):
                 return _HIGH, s - 1
             for i in range(K):
-                k4[i] *= L * _dg(t1)
+                if q[i] > qprev[i] and qprev[i] < q_top[i]:
+                    return _HIGH, s - 1
         else:
             for i in range(K):
-                k4[i] = 0.0  # g'(0) = 0
-        for i in range(K):
-            q[i] -= h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
+                k1[i] *= L * _dg(t0)
+                y[i] = q[i] - 0.5 * h * k1[i]
+            if not _slopes(bm, y, q_top, counts, q0, inv_w, Q, c, on, k2):
+                return _HIGH, s - 1
+            for i in range(K):
+                k2[i] *= L * _dg(tm)
+                y[i] = q[i] - 0.5 * h * k2[i]
+            if not _slopes(bm, y, q_top, counts, q0, inv_w, Q, c, on, k3):
+                return _HIGH, s - 1
+            for i in range(K):
+                k3[i] *= L * _dg(tm)
+                y[i] = q[i] - h * k3[i]
+            if s > 1:
+                if not _slopes(b1, y, q_top, counts, q0, inv_w, Q, c, on, k4):
+                    return _HIGH, s - 1
+                for i in range(K):
+                    k4[i] *= L * _dg(t1)
+            else:
+                for i in range(K):
+                    k4[i] = 0.0  # g'(0) = 0
+            for i in range(K):
+                q[i] -= h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
         path[s - 1] = q
         for i in range(K):
             v = _value(q[i], i, q0, inv_w, Q)
@@ -462,21 +666,49 @@ def solve_first_price(
         inv_w[r], Q[r] = _quantile_tables(dists[i], a, tops[r], q0[r], q_top[r], table)
     path = np.empty((m + 1, idx.size))
     by_top = np.sort(np.repeat(tops, cnt.astype(np.int64)))
-    lo_b, hi_b = a, float(by_top[-2])  # no bid above the second-highest top value
-    for _ in range(200):
-        mid = 0.5 * (lo_b + hi_b)
-        if not (lo_b < mid < hi_b):
+    top_b = float(by_top[-2])  # no bid above the second-highest top value
+    mask = np.zeros(m + 1, np.uint8)  # steps taken implicitly (see _shoot)
+    scratch = np.zeros(m + 1, np.uint8)
+
+    def shoot(bb, q_start, row, out, freeze=True):
+        return _shoot(bb, a, q_start, row, q_top, cnt, q0, inv_w, Q, out,
+                      mask if freeze else scratch, freeze)  # fmt: skip
+
+    def bisect(lo_b, hi_b, freeze):
+        for _ in range(200):
+            mid = 0.5 * (lo_b + hi_b)
+            if not (lo_b < mid < hi_b):
+                break
+            if shoot(mid, q_top, m, path, freeze)[0] == _HIGH:
+                hi_b = mid
+            else:
+                lo_b = mid
+        return lo_b, hi_b
+
+    # 1. bisection on bbar, each shot choosing its implicit steps
+    lo_b, hi_b = bisect(a, top_b, False)
+    # 2. the implicit steps of the two final shots (widened by a few steps) frozen, and
+    # the bisection redone inside a bracket widened until it holds with them
+    for bb in (lo_b, hi_b):
+        shoot(bb, q_top, m, path, False)
+        mask |= scratch
+    mask = np.maximum.reduce([np.roll(mask, k) for k in range(-4, 5)])
+    width = max(hi_b - lo_b, 1e-15 * max(abs(hi_b), 1.0))
+    lo2, hi2 = lo_b, hi_b
+    for k in range(60):
+        if lo2 <= a or shoot(lo2, q_top, m, path)[0] == _LOW:
             break
-        status, _s = _shoot(mid, a, q_top, m, q_top, cnt, q0, inv_w, Q, path)
-        if status == _HIGH:
-            hi_b = mid
-        else:
-            lo_b = mid
+        lo2 = max(a, lo_b - width * 4.0**k)
+    for k in range(60):
+        if hi2 >= top_b or shoot(hi2, q_top, m, path)[0] == _HIGH:
+            break
+        hi2 = min(top_b, hi_b + width * 4.0**k)
+    lo_b, hi_b = bisect(lo2, hi2, True)
     bbar = lo_b
     qlow = np.empty_like(path)
     qhigh = np.full_like(path, np.nan)
-    _shoot(lo_b, a, q_top, m, q_top, cnt, q0, inv_w, Q, qlow)
-    _status, fail = _shoot(hi_b, a, q_top, m, q_top, cnt, q0, inv_w, Q, qhigh)
+    shoot(lo_b, q_top, m, qlow)
+    _status, fail = shoot(hi_b, q_top, m, qhigh)
     qhigh[: fail + 1] = np.nan
 
     def values(qp):
@@ -486,13 +718,17 @@ def solve_first_price(
 
     scale = float(tops.max() - a)
 
-    def first_agreeing_row(lp, hp, upto):
-        gap = np.abs(lp[: upto + 1] - hp[: upto + 1]).max(axis=1)
-        bad = np.flatnonzero(~(gap <= AGREE * scale))
-        return int(bad.max()) + 1 if bad.size else 0  # rows d..upto agree
+    def first_agreeing_row(lq, hq, lp, hp, upto):
+        """Rows ``d..upto`` agree: per class, values within AGREE of the value range or
+        quantiles within AGREE relative (in a thin tail a tiny quantile difference is a
+        large value difference that no bid or win probability feels)."""
+        dv = np.abs(lp[: upto + 1] - hp[: upto + 1]) <= AGREE * scale
+        dq = np.abs(lq[: upto + 1] - hq[: upto + 1]) <= AGREE * np.abs(lq[: upto + 1])
+        bad = np.flatnonzero(~(dv | dq).all(axis=1))
+        return int(bad.max()) + 1 if bad.size else 0
 
     low_path, high_path = values(qlow), values(qhigh)
-    d = first_agreeing_row(low_path, high_path, m)
+    d = first_agreeing_row(qlow, qhigh, low_path, high_path, m)
     # Restarts (multiple shooting): at row d the bracketing paths still agree to AGREE
     # but differ along the unstable direction; bisect on the segment between their
     # states there (sign as for bbar) to restore full precision, integrate on down.
@@ -505,19 +741,18 @@ def solve_first_price(
             mid = 0.5 * (lo_s + hi_s)
             if not (lo_s < mid < hi_s):
                 break
-            status, _s = _shoot(bbar, a, qa + mid * (qb - qa), d, q_top, cnt, q0, inv_w, Q, path)
-            if status == _HIGH:
+            if shoot(bbar, qa + mid * (qb - qa), d, path)[0] == _HIGH:
                 hi_s = mid
             else:
                 lo_s = mid
         nl, nh = np.empty_like(path), np.full_like(path, np.nan)
-        st_l, _s = _shoot(bbar, a, qa + lo_s * (qb - qa), d, q_top, cnt, q0, inv_w, Q, nl)
-        _st, fail = _shoot(bbar, a, qa + hi_s * (qb - qa), d, q_top, cnt, q0, inv_w, Q, nh)
+        st_l, _s = shoot(bbar, qa + lo_s * (qb - qa), d, nl)
+        _st, fail = shoot(bbar, qa + hi_s * (qb - qa), d, nh)
         nh[: fail + 1] = np.nan
         if st_l != _LOW:
             break
         lp, hp = values(nl[: d + 1]), values(nh[: d + 1])
-        d_new = first_agreeing_row(lp, hp, d)
+        d_new = first_agreeing_row(nl, nh, lp, hp, d)
         if d_new >= d:
             break
         qlow[: d + 1], qhigh[: d + 1] = nl[: d + 1], nh[: d + 1]
@@ -542,14 +777,43 @@ def solve_first_price(
     )
     share = (eq.patched_below - a) / (bbar - a) if bbar > a else 0.0
     if max_patch is not None and share > max_patch:
-        raise AsymmetricError(
-            f"the equilibrium solver did not resolve these classes: its low-end asymptotic"
-            f" patch covers {share:.1%} of the bid range (limit {max_patch:.0e}); the answer"
-            " would be wrong, so none is given (known to happen with several bidders per"
-            " class and widely different value scales)",
-            None,
-        )
+        stake = patch_stake(eq, dists, counts)
+        if not stake <= MAX_STAKE:
+            raise AsymmetricError(
+                f"the equilibrium solver did not resolve these classes: its low-end"
+                f" asymptotic patch covers {share:.1%} of the bid range (limit"
+                f" {max_patch:.0e}) where a bid wins with {stake:.2g} of a bidder's expected"
+                f" win probability (limit {MAX_STAKE:.0e}); the answer could be wrong, so"
+                " none is given",
+                None,
+            )
     return eq
+
+
+def patch_stake(eq: AsymmetricEquilibrium, dists, counts) -> float:
+    """What the low-end patch of ``eq`` puts at stake: over the classes, the largest
+    probability that a bid at the top of the patch wins, over the class's expected win
+    probability (types above the patch only: a lower bound).  A bid in the patch wins
+    at most that often, so no type gains or loses more than about this share of its
+    expected utility by the patch's error (0 without a patch)."""
+    if not eq.patched_below > eq.low:
+        return 0.0
+    k = min(int(np.searchsorted(eq.bid, eq.patched_below)), eq.bid.size - 1)
+    act = np.flatnonzero(eq.active)
+    q = np.array([np.asarray(dists[i].cdf(eq.inverse[i]), dtype=float) for i in act])
+    logq = np.log(np.maximum(q, 1e-300))
+    n = np.array([float(counts[i]) for i in act])
+    worst = 0.0
+    for r in range(act.size):
+        e = n.copy()
+        e[r] -= 1.0
+        win = np.exp(e @ logq)  # (m + 1,): win probability of a class-r bid on the grid
+        dq = np.diff(q[r, k:])
+        expected = float((0.5 * (win[k:-1] + win[k + 1 :]) * dq).sum()) / max(
+            q[r, -1] - q[r, 0], 1e-300
+        )
+        worst = max(worst, float(win[k]) / expected if expected > 0 else math.inf)
+    return worst
 
 
 def class_bid_tables(eq: AsymmetricEquilibrium, table: int = 4097) -> ClassBidTables:
