@@ -303,9 +303,9 @@ def _dvalue(q, i, q0, P, Q):
         piece, u, du = 0, (math.log(q) - P[i, _ZL0]) * P[i, _INVL], P[i, _INVL] / q
     elif q <= P[i, _QM1]:
         piece, u, du = 1, (q - P[i, _QM0]) * P[i, _INVM], P[i, _INVM]
-    elif q >= 1.0:
-        return 0.0
-    else:
+    else:  # upper tail; at q = 1 the slope at 1 - 1e-12 (the table's last points are
+        # flat where ppf rounds to the top), so a class entering from its top is seen stiff
+        q = min(q, 1.0 - 1e-12)
         piece, u, du = 2, (-math.log1p(-q) - P[i, _ZH0]) * P[i, _INVH], P[i, _INVH] / (1.0 - q)
     k = min(max(int(u), 0), last - 1)
     return (Q[i, piece, k + 1] - Q[i, piece, k]) * du
@@ -390,7 +390,7 @@ def _stage(y, base, alpha, bs, on, counts, q0, P, Q, q_top, z, c, D, f, J, r):
     K = y.shape[0]
     for i in range(K):
         z[i] = y[i]
-    for it in range(30):
+    for _it in range(30):
         if not _rhs(bs, z, on, counts, q0, P, Q, c, D, f):
             return False
         _jacobian(z, on, counts, c, D, f, J)
