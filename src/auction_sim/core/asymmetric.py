@@ -312,29 +312,6 @@ def _dvalue(q, i, q0, P, Q):
 
 
 @njit(cache=True)
-def _rhs(b, q, on, counts, q0, P, Q, c, D, out):
-    """``dq_i / db`` with the active set ``on`` fixed (inactive classes: slope 0); fills
-    ``c_i = 1 / (phi_i - b)`` and ``D_i = d phi_i / d q_i``.  False where an active class
-    has its value at or below ``b``."""
-    K = q.shape[0]
-    n_on = 0.0
-    s = 0.0
-    for i in range(K):
-        if on[i] > 0.0:
-            gap = _value(q[i], i, q0, P, Q) - b
-            if not (gap > 0.0):
-                return False
-            c[i] = 1.0 / gap
-            D[i] = _dvalue(q[i], i, q0, P, Q)
-            n_on += counts[i]
-            s += counts[i] * c[i]
-    s /= n_on - 1.0
-    for i in range(K):
-        out[i] = q[i] * (s - c[i]) if on[i] > 0.0 else 0.0
-    return True
-
-
-@njit(cache=True)
 def _jacobian(q, on, counts, c, D, f, J):
     """``J[i, j] = d(dq_i / db) / d q_j`` for the active set ``on`` (``f``: the slopes)."""
     K = q.shape[0]
@@ -379,20 +356,26 @@ def _solve_small(A, r):
     return True
 
 
+_NOISE = 256 * 2.220446049250313e-16  # round-off allowance of the falling-bid tests
 _SUB = 2  # backward-Euler substeps per grid step where the system is stiff
 _STIFF = 0.5  # implicit steps where ||J|| |db| exceeds this (RK4 is stable below ~2.8)
 
 
 @njit(cache=True)
 def _stage(y, base, alpha, bs, on, counts, q0, P, Q, q_top, z, c, D, f, J, r):
-    """Solve ``z = base + alpha * F(bs, z)`` (``F``: :func:`_rhs` in ``b``) by Newton from
-    ``z = y``.  Returns False if an iterate crosses the diagonal or Newton stalls."""
+    """Solve ``z = base + alpha * F(bs, z)`` (``F``: :func:`_slopes` in ``b``) by Newton
+    from ``z = y``, the active set taken at each iterate (``on``: work array): a class
+    at its top enters within the step where it should, not at the next step's start
+    (late, an active class could fall below its top value, forcing a falling bid
+    function when it enters).  False if an iterate crosses the diagonal or Newton stalls."""
     K = y.shape[0]
     for i in range(K):
         z[i] = y[i]
     for _it in range(30):
-        if not _rhs(bs, z, on, counts, q0, P, Q, c, D, f):
+        if not _slopes(bs, z, q_top, counts, q0, P, Q, c, on, f):
             return False
+        for i in range(K):
+            D[i] = _dvalue(z[i], i, q0, P, Q) if on[i] > 0.0 else 0.0
         _jacobian(z, on, counts, c, D, f, J)
         big = 0.0
         for i in range(K):
@@ -414,8 +397,8 @@ def _stage(y, base, alpha, bs, on, counts, q0, P, Q, q_top, z, c, D, f, J, r):
 @njit(cache=True)
 def _implicit(t0, t1, a, L, q, on, counts, q0, P, Q, q_top, w):
     """One step from ``t0`` down to ``t1`` by backward Euler in :data:`_SUB` substeps
-    (halved on failure), with the active set ``on`` of the step's start; ``q`` is updated
-    in place (``w``: work arrays).  False: no valid step.
+    (halved on failure); ``q`` is updated in place (``on``, ``w``: work arrays).  False:
+    no valid step.
 
     Backward Euler keeps the sign of the slopes: ``F(z) = (z - y) / dt``, so a class
     whose quantile fell over a substep has a non-negative slope at its end -- on the
@@ -492,7 +475,11 @@ def _shoot(bbar, a, q_start, row, q_top, counts, q0, inv_w, Q, path, stiff, free
             return _HIGH, s
         for i in range(K):
             if k1[i] < 0.0 and q[i] < q_top[i]:  # a decreasing bid function: bbar too high
-                return _HIGH, s
+                # unless within round-off: a quantile one ulp off moves the slope by
+                # ~ q c^2 dphi/dq ulp, large in a thin tail (a class just entered)
+                if k1[i] < -_NOISE * q[i] * q[i] * c[i] * c[i] * _dvalue(q[i], i, q0, inv_w, Q):
+                    return _HIGH, s
+                k1[i] = 0.0
             qprev[i] = q[i]
         if freeze:
             implicit = stiff[s] != 0
@@ -515,7 +502,9 @@ def _shoot(bbar, a, q_start, row, q_top, counts, q0, inv_w, Q, path, stiff, free
                 return _HIGH, s - 1
             for i in range(K):
                 if q[i] > qprev[i] and qprev[i] < q_top[i]:
-                    return _HIGH, s - 1
+                    if q[i] > qprev[i] * (1.0 + _NOISE):
+                        return _HIGH, s - 1
+                    q[i] = qprev[i]
         else:
             for i in range(K):
                 k1[i] *= L * _dg(t0)
