@@ -426,36 +426,47 @@ def solve_first_price(
     return eq
 
 
-def best_reply_gain(eq: AsymmetricEquilibrium, dists, counts, types: int = 257) -> float:
+def _own_rows(inverse: np.ndarray) -> int:
+    """Rows of the grid a class bids: up to the first reaching its largest value (a class
+    that stops bidding below ``bbar`` has a flat inverse above its top type's bid; that
+    value can sit an ulp below ``tops[i]``, so it is not searched for)."""
+    return min(int(np.searchsorted(inverse, inverse[-1])) + 1, inverse.size)
+
+
+def best_reply_gain(eq: AsymmetricEquilibrium, dists, counts, types: int = 256) -> float:
     """The largest gain of any type of any class from any bid of the grid ``eq.bid``
     against the other bidders' equilibrium bids, over the class's expected equilibrium
     utility (a self-check: what the validation tests measure, on the solver's grid).
 
-    Types are ``types`` rows of the grid per class (their values ``eq.inverse[i]``);
-    win probabilities ``prod_j F_j(phi_j(b))**(n_j - [i == j])`` use the classes' cdfs
-    at the (patched) inverse bids, so the low-end patch is checked too.
+    Types: ``types`` values per class at even quantiles above the lowest bid; bids and
+    win probabilities ``prod_j F_j(phi_j(b))**(n_j - [i == j])`` from the inverse bids
+    (interpolated) and the classes' cdfs, so the low-end patch is checked too.
     """
     act = np.flatnonzero(eq.active)
     if eq.high_bid <= eq.low or act.size == 0:
         return 0.0
-    q = np.array([np.asarray(dists[i].cdf(eq.inverse[i]), dtype=float) for i in act])
-    logq = np.log(np.maximum(q, 1e-300))
     n = np.array([float(counts[i]) for i in act])
-    m = eq.bid.size
-    rows = np.unique(np.linspace(0, m - 1, types).round().astype(np.int64))
+
+    def log_cdf_at(bids):  # (len(act), len(bids)): log F_j(phi_j(b))
+        out = [np.asarray(dists[i].cdf(np.interp(bids, eq.bid, eq.inverse[i])), dtype=float)
+               for i in act]  # fmt: skip
+        return np.log(np.maximum(np.array(out), 1e-300))
+
+    grid = log_cdf_at(eq.bid)
     worst = 0.0
     for r, i in enumerate(act):
         e = n.copy()
         e[r] -= 1.0
-        win = np.exp(e @ logq)  # (m,): win probability of each grid bid for class i
-        end = min(int(np.searchsorted(eq.inverse[i], eq.tops[i])) + 1, m)  # a class that
-        v = eq.inverse[i, :end]  # stops below bbar: its top type bids bid[end - 1]
-        u_eq = (v - eq.bid[:end]) * win[:end]  # equilibrium utility of each row's type
-        expected = float((0.5 * (u_eq[1:] + u_eq[:-1]) * np.diff(q[r, :end])).sum())
-        expected /= max(q[r, end - 1] - q[r, 0], 1e-300)
-        own = rows[rows < end]
-        best = ((v[own, None] - eq.bid[None, :]) * win[None, :]).max(axis=1)
-        gain = float(np.maximum(best - u_eq[own], 0.0).max())
+        win = np.exp(e @ grid)  # (m,): win probability of each grid bid
+        q0 = float(dists[i].cdf(eq.low))
+        q = q0 + (1.0 - q0) * (np.arange(types) + 0.5) / types * (1.0 - 1e-6)
+        v = np.minimum(np.asarray(dists[i].ppf(q), dtype=float), eq.tops[i])
+        end = _own_rows(eq.inverse[i])
+        b = np.interp(v, eq.inverse[i, :end], eq.bid[:end])
+        u_eq = (v - b) * np.exp(e @ log_cdf_at(b))
+        best = ((v[:, None] - eq.bid[None, :]) * win[None, :]).max(axis=1)
+        expected = float(u_eq.mean()) * (1.0 - q0)
+        gain = float(np.maximum(best - u_eq, 0.0).max())
         if gain > 0.0:
             worst = max(worst, gain / expected if expected > 0.0 else math.inf)
     return worst
@@ -504,7 +515,7 @@ def class_bid_tables(eq: AsymmetricEquilibrium, table: int = 4097) -> ClassBidTa
             continue
         x = np.linspace(a, top, table)
         inv = eq.inverse[i]
-        end = int(np.searchsorted(inv, top)) + 1  # a class whose top bids below bbar
+        end = _own_rows(inv)  # a class whose top bids below bbar
         bid[i] = np.interp(x, inv[:end], eq.bid[:end]) if eq.high_bid > a else a
         inv_w[i] = (table - 1) / (top - a)
     return ClassBidTables(bid, inv_w, float(a))
