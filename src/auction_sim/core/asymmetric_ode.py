@@ -174,7 +174,8 @@ def _dvalue(q, i, q0, P, Q):
         piece, u, du = 1, (q - P[i, _QM0]) * P[i, _INVM], P[i, _INVM]
     else:  # upper tail; at q = 1 the slope at 1 - 1e-12 (the table's last points are
         # flat where ppf rounds to the top), so a class entering from its top is seen stiff
-        q = min(q, 1.0 - 1e-12)
+        if q >= 1.0:
+            q = 1.0 - 1e-12
         piece, u, du = 2, (-math.log1p(-q) - P[i, _ZH0]) * P[i, _INVH], P[i, _INVH] / (1.0 - q)
     k = min(max(int(u), 0), last - 1)
     return (Q[i, piece, k + 1] - Q[i, piece, k]) * du
@@ -231,12 +232,15 @@ _STIFF = 0.5  # implicit steps where ||J|| |db| exceeds this (RK4 is stable belo
 
 
 @njit(cache=True)
-def _stage(y, base, alpha, bs, on, counts, q0, P, Q, q_top, z, c, D, f, J, r):
+def _stage(y, base, alpha, bs, on, counts, q0, P, Q, q_top, z, c, D, f, J, r, sc):
     """Solve ``z = base + alpha * F(bs, z)`` (``F``: :func:`_slopes` in ``b``) by Newton
     from ``z = y``, the active set taken at each iterate (``on``: work array): a class
     at its top enters within the step where it should, not at the next step's start
     (late, an active class could fall below its top value, forcing a falling bid
-    function when it enters).  False if an iterate crosses the diagonal or Newton stalls."""
+    function when it enters).  In the upper tail table the unknown is ``-log(1 - q)``
+    (``sc``: work array), in which the table is even and the quantile function smooth: a
+    density vanishing at the top like ``(top - v)**k`` makes it a cusp in ``q``, where
+    Newton stalls.  False if an iterate crosses the diagonal or Newton stalls."""
     K = y.shape[0]
     for i in range(K):
         z[i] = y[i]
@@ -246,18 +250,24 @@ def _stage(y, base, alpha, bs, on, counts, q0, P, Q, q_top, z, c, D, f, J, r):
         for i in range(K):
             D[i] = _dvalue(z[i], i, q0, P, Q) if on[i] > 0.0 else 0.0
         _jacobian(z, on, counts, c, D, f, J)
+        for i in range(K):
+            sc[i] = 1.0 - z[i] if z[i] > P[i, _QM1] and z[i] < _QCEIL else 1.0
         big = 0.0
         for i in range(K):
             r[i] = base[i] + alpha * f[i] - z[i]
             for j in range(K):
-                J[i, j] = (1.0 if i == j else 0.0) - alpha * J[i, j]
+                J[i, j] = ((1.0 if i == j else 0.0) - alpha * J[i, j]) * sc[j]
         if not _solve_small(J, r):
             return False
         for i in range(K):
-            z[i] += r[i]
-            if z[i] > q_top[i]:
+            old = z[i]
+            if sc[i] < 1.0:
+                z[i] = 1.0 - sc[i] * math.exp(-max(min(r[i], 700.0), -700.0))
+            else:
+                z[i] += r[i]
+            big = max(big, abs(z[i] - old))  # before clamping: a clamped move is no
+            if z[i] > q_top[i]:  # convergence (the step fails: bbar too high)
                 z[i] = q_top[i]
-            big = max(big, abs(r[i]))
         if big <= 4e-16:
             return True
     return big <= 1e-12
@@ -275,7 +285,7 @@ def _implicit(t0, t1, a, L, q, on, counts, q0, P, Q, q_top, w):
     to small negative slopes, which the shooting would read as a falling bid function.
     """
     K = q.shape[0]
-    z, c, D, f, r, y = w[0], w[1], w[2], w[3], w[4], w[5]
+    z, c, D, f, r, y, sc = w[0], w[1], w[2], w[3], w[4], w[5], w[6]
     J = np.empty((K, K))
     n = _SUB
     while n <= 64:
@@ -287,7 +297,7 @@ def _implicit(t0, t1, a, L, q, on, counts, q0, P, Q, q_top, w):
             ta = t0 + (t1 - t0) * k / n
             alpha = (a + L * _g(tb)) - (a + L * _g(ta))  # db of the substep (< 0)
             if not _stage(y, y, alpha, a + L * _g(tb), on, counts, q0, P, Q, q_top,
-                          z, c, D, f, J, r):  # fmt: skip
+                          z, c, D, f, J, r, sc):  # fmt: skip
                 ok = False
                 break
             for i in range(K):
