@@ -300,10 +300,10 @@ def solve_first_price(
         return _shoot(bb, a, q_start, row, q_top, cnt, q0, inv_w, Q, out,
                       mask if freeze else scratch, freeze)  # fmt: skip
 
-    def bisect(lo_b, hi_b, freeze):
+    def bisect(lo_b, hi_b, freeze, tol=0.0):
         for _ in range(200):
             mid = 0.5 * (lo_b + hi_b)
-            if not (lo_b < mid < hi_b):
+            if not (lo_b < mid < hi_b) or hi_b - lo_b <= tol:
                 break
             if shoot(mid, q_top, m, path, freeze)[0] == _HIGH:
                 hi_b = mid
@@ -311,8 +311,8 @@ def solve_first_price(
                 lo_b = mid
         return lo_b, hi_b
 
-    # 1. bisection on bbar, each shot choosing its implicit steps
-    lo_b, hi_b = bisect(a, top_b, False)
+    # 1. bisection on bbar (to 1e-9 of the range), each shot choosing its implicit steps
+    lo_b, hi_b = bisect(a, top_b, False, 1e-9 * (top_b - a))
     # 2. the implicit steps of the two final shots (widened by a few steps) frozen, and
     # the bisection redone inside a bracket widened until it holds with them
     for bb in (lo_b, hi_b):
