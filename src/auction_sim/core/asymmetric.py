@@ -127,9 +127,11 @@ this rarely (:func:`patch_stake`): with many bidders the low end is unstable for
 shooting, but no bidder's utility feels it."""
 
 
-MAX_GAIN = 1e-3
+MAX_GAIN = 2e-4
 """:func:`solve_first_price` refuses an answer in which some type gains more than this
-share of its class's expected utility by another bid (:func:`best_reply_gain`)."""
+share of its class's expected utility by another bid (:func:`best_reply_gain`): 5x under
+the 1e-3 the validation tests allow, since the two checks (their types and bid grids)
+differ by up to 2x (measured: answers passing with 8e-4 here measured 1.5e-3 there)."""
 
 
 class AsymmetricError(ValueError):
