@@ -183,7 +183,10 @@ def _dvalue(q, i, q0, P, Q):
 
 @njit(cache=True)
 def _jacobian(q, on, counts, c, D, f, J):
-    """``J[i, j] = d(dq_i / db) / d q_j`` for the active set ``on`` (``f``: the slopes)."""
+    """``J[i, j] = d(dq_i / db) / d q_j`` (per unit bid) for the active set ``on``.
+
+    ``q``, ``on``, ``counts``, ``c`` (1 / currency), ``D`` (currency per unit of q), ``f``
+    (the slopes ``dq_i / db``): ``(K,)``; ``J``: ``(K, K)``, written."""
     K = q.shape[0]
     n_on = 0.0
     for i in range(K):
@@ -200,7 +203,8 @@ def _jacobian(q, on, counts, c, D, f, J):
 
 @njit(cache=True)
 def _solve_small(A, r):
-    """Solve ``A x = r`` in place of ``r`` (Gaussian elimination, partial pivoting; K <= ~8)."""
+    """Solve ``A x = r`` in place of ``r`` (``A``: ``(K, K)``, destroyed; ``r``: ``(K,)``;
+    Gaussian elimination with partial pivoting, K <= ~8).  False if ``A`` is singular."""
     K = r.shape[0]
     for k in range(K):
         p = k
