@@ -30,7 +30,8 @@ instability shooting is known for but three defects, now removed (below): explic
 steps in stiff thin tails, an accuracy test in value space where values are
 ill-conditioned, and a method choice that changed between shots.  Measured on 2 to 5
 classes of uniform, beta, normal (cut by a reserve) and lognormal values, scales up to
-8x apart, 1 to 15 bidders: best replies within 4e-5 of expected utility (tests).
+8x apart, 1 to 16 bidders: best replies within 9e-5 of expected utility (tests and
+``tests/validation/asymmetric_sweep.py``); some beta compositions are still refused.
 
 * State ``q_i = F_i(phi_i)`` with ``dq_i/db = q_i (S - c_i)``, ``S = sum_j n_j c_j /
   (N - 1)``: bounded and smooth where the bid function is flat.  ``phi_i =
