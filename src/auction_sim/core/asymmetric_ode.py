@@ -172,11 +172,20 @@ def _dvalue(q, i, q0, P, Q):
         piece, u, du = 0, (math.log(q) - P[i, _ZL0]) * P[i, _INVL], P[i, _INVL] / q
     elif q <= P[i, _QM1]:
         piece, u, du = 1, (q - P[i, _QM0]) * P[i, _INVM], P[i, _INVM]
-    else:  # upper tail; at q = 1 the slope at 1 - 1e-12 (the table's last points are
-        # flat where ppf rounds to the top), so a class entering from its top is seen stiff
+    else:  # upper tail; at q = 1, or on a flat segment (the table's last points are flat
+        # where ppf rounds to the top), the slope at 1 - 1e-12: a class entering from its
+        # top is seen stiff
         if q >= 1.0:
             q = 1.0 - 1e-12
         piece, u, du = 2, (-math.log1p(-q) - P[i, _ZH0]) * P[i, _INVH], P[i, _INVH] / (1.0 - q)
+        k = min(max(int(u), 0), last - 1)
+        slope = (Q[i, 2, k + 1] - Q[i, 2, k]) * du
+        if slope == 0.0 and q > 1.0 - 1e-12:
+            q = 1.0 - 1e-12
+            u, du = (-math.log1p(-q) - P[i, _ZH0]) * P[i, _INVH], P[i, _INVH] / (1.0 - q)
+            k = min(max(int(u), 0), last - 1)
+            slope = (Q[i, 2, k + 1] - Q[i, 2, k]) * du
+        return slope
     k = min(max(int(u), 0), last - 1)
     return (Q[i, piece, k + 1] - Q[i, piece, k]) * du
 
