@@ -5,6 +5,8 @@ equilibrium (``items`` = 1); the bid-and-clear tests evaluate equilibrium bids p
 and clear 1e6 auctions of 10 bidders (5 classes of 2) in one pass (``items`` = bids).
 """
 
+import math
+
 import numba
 import numpy as np
 import pytest
@@ -22,6 +24,12 @@ SOLVE = {
     "2-lognormal-reserve": (
         [LogNormal(mean_log=0.0, sd_log=0.5), LogNormal(mean_log=0.3, sd_log=0.5)], [1, 2], 0.5),
     "5-classes": ([Uniform(low=0.0, high=1.0 + 0.25 * k) for k in range(5)], [1] * 5, 0.0),
+    # refused before the stiff-tail fix (issue 19): classes 2.5x apart, several bidders
+    "2-lognormal-2.5x-1+2-reserve": (
+        [LogNormal(mean_log=0.0, sd_log=0.5), LogNormal(mean_log=math.log(2.5), sd_log=0.5)],
+        [1, 2], 0.5),
+    "5-lognormal-10-bidders-reserve": (
+        [LogNormal(mean_log=k * math.log(1.5), sd_log=0.5) for k in range(5)], [2] * 5, 1.0),
 }  # fmt: skip
 
 

@@ -46,6 +46,7 @@ def test_identical_classes_are_the_symmetric_equilibrium():
         (Uniform(low=0.0, high=1.0), [2, 3], 0.0),
         (Uniform(low=0.0, high=1.0), [1, 1], 0.25),
         (LogNormal(mean_log=0.0, sd_log=0.5), [1, 2], 0.5),
+        (LogNormal(mean_log=0.0, sd_log=0.5), [3, 4], 0.0),  # 7 bidders, stiff tails
     ]:
         eq = solve_first_price([dist, dist], counts, r)
         sym = first_price_bid_function(dist, sum(counts), r)
@@ -163,17 +164,35 @@ def test_lab_with_classes_passes_the_conformance_check(fmt, strategy):
 
 
 def test_an_unresolved_composition_is_refused_not_answered():
-    """Several bidders per class with widely different value scales and a reserve: the
-    shooting does not resolve the low end; the solver says so instead of answering."""
+    """A composition the solver still does not resolve (beta values with a density
+    unbounded at 0 against one vanishing like v**1 there, three bidders each): its own
+    best-reply check fails, and it says so instead of answering."""
+    from auction_sim.core.asymmetric import best_reply_gain
+    from auction_sim.values import Beta
+
+    d = [Beta(a=2.0, b=3.0, high=1.5), Beta(a=0.85, b=3.33, high=3.2)]
+    with pytest.raises(AsymmetricError, match="did not resolve"):
+        solve_first_price(d, (3, 3))
+    eq = solve_first_price(d, (3, 3), max_patch=None)  # unchecked: the caller checks
+    assert best_reply_gain(eq, d, (3, 3)) > 1e-2
+
+
+@pytest.mark.parametrize(
+    "scale, counts, reserve",
+    [(2.5, (1, 2), 0.5), (2.0, (4, 4), 0.0), (2.0, (1, 3), 0.0), (2.0, (6, 9), 0.0)],
+)
+def test_compositions_refused_before_now_resolve(scale, counts, reserve):
+    """Lognormal classes several-fold apart with several bidders per class (refused by
+    the explicit shooting of the first version, issue 19): resolved, with the low-end
+    patch where bids (almost) never win; best replies in tests/validation."""
     import math
 
-    from auction_sim.core.asymmetric import AsymmetricError, solve_first_price
-    from auction_sim.values import LogNormal
+    from auction_sim.core.asymmetric import MAX_STAKE, patch_stake
 
-    d = [LogNormal(mean_log=0.0, sd_log=0.5), LogNormal(mean_log=math.log(2.5), sd_log=0.5)]
-    with pytest.raises(AsymmetricError, match="did not resolve"):
-        solve_first_price(d, (1, 2), reserve=0.5)
-    eq = solve_first_price(d, (1, 2), reserve=0.5, max_patch=None)  # the caller checks
-    assert (eq.patched_below - eq.low) > 0.5 * (eq.high_bid - eq.low)
-    ok = solve_first_price(d, (2, 2), reserve=0.5)  # a resolved composition passes
-    assert (ok.patched_below - ok.low) < 1e-6 * (ok.high_bid - ok.low)
+    d = [LogNormal(mean_log=0.0, sd_log=0.5), LogNormal(mean_log=math.log(scale), sd_log=0.5)]
+    eq = solve_first_price(d, counts, reserve)
+    assert (np.diff(eq.inverse, axis=1) >= 0).all()
+    share = (eq.patched_below - eq.low) / (eq.high_bid - eq.low)
+    print(f"{counts} x{scale} reserve {reserve}: bbar {eq.high_bid:.6f}, patch {share:.2g}")
+    assert share < 1e-6 or patch_stake(eq, d, counts) < MAX_STAKE
+    assert eq.inverse[0, -1] == pytest.approx(eq.tops[0], rel=1e-6)  # the weak stops early

@@ -8,6 +8,8 @@ Simulated quantities use paired draws (the same values in both formats) and a
 tolerance of 4 standard errors.
 """
 
+import math
+
 import numpy as np
 import pytest
 
@@ -143,6 +145,26 @@ CASES = {
     "beta(0.2, 0.2) against beta(3, 3)": ([Beta(a=0.2, b=0.2), Beta(a=3.0, b=3.0)], [1, 1], 0.0),
     "five classes, 9 bidders (2, 1, 3, 1, 2)": (
         [Uniform(low=0.0, high=1.0 + 0.25 * k) for k in range(5)], [2, 1, 3, 1, 2], 0.0),
+    # refused by the first version (explicit steps in stiff thin tails, issue 19)
+    "lognormal 2.5x apart (1 + 2 bidders), reserve 0.5": (
+        [LogNormal(mean_log=0.0, sd_log=0.5), LogNormal(mean_log=math.log(2.5), sd_log=0.5)],
+        [1, 2], 0.5),
+    "lognormal 2x apart (4 + 4 bidders)": (
+        [LogNormal(mean_log=0.0, sd_log=0.5), LogNormal(mean_log=math.log(2.0), sd_log=0.5)],
+        [4, 4], 0.0),
+    "lognormal 2x apart (1 + 3 bidders)": (
+        [LogNormal(mean_log=0.0, sd_log=0.5), LogNormal(mean_log=math.log(2.0), sd_log=0.5)],
+        [1, 3], 0.0),
+    "lognormal 2x apart (6 + 9 bidders)": (
+        [LogNormal(mean_log=0.0, sd_log=0.5), LogNormal(mean_log=math.log(2.0), sd_log=0.5)],
+        [6, 9], 0.0),
+    "five lognormal classes 1.5x apart (2, 1, 2, 1, 2), reserve 1": (
+        [LogNormal(mean_log=k * math.log(1.5), sd_log=0.5) for k in range(5)],
+        [2, 1, 2, 1, 2], 1.0),
+    "five normal classes cut by a reserve 0.2 (10 bidders)": (
+        [Normal(mean=1.0 + 0.4 * k, sd=0.3) for k in range(5)], [2, 2, 2, 2, 2], 0.2),
+    "beta(2, 3) on [0, 1] against beta(1, 3) on [0, 3] (2 + 2 bidders)": (
+        [Beta(a=2.0, b=3.0, high=1.0), Beta(a=1.0, b=3.0, high=3.0)], [2, 2], 0.0),
 }  # fmt: skip
 
 

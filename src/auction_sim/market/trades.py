@@ -263,9 +263,9 @@ class FirstPriceBook:
     and cached by ``(composition, rounded log rho)``.  A firm bids
     ``min(b_k(value), bid cap)`` (its budget may bind; budgets are not in the beliefs).
 
-    Where the solver cannot resolve the composition (its low-end patch,
-    ``patched_below``, covers more than :data:`PATCH_LIMIT` of the bid range: it happens
-    from about 8 bidders of these laws), the equilibrium is not used: each bidder bids the
+    Where the solver does not resolve the composition (it raises
+    :class:`auction_sim.core.asymmetric.AsymmetricError`: its own best-reply check or its
+    low-end patch fails, see docs/interfaces.md), no equilibrium is used: each bidder bids the
     symmetric equilibrium (:func:`auction_sim.core.equilibrium.first_price_bid_function`)
     of as many bidders as there are with values from the mixture of the classes present
     (weighted by the composition) -- an approximation that allocates as the English
@@ -292,11 +292,13 @@ class FirstPriceBook:
             dists = [TruncatedLogNormal(math.log(self.scales[k]), self.fit_sd, low)
                      for k in present]  # fmt: skip
             n = [counts[k] for k in present]
-            # up to 4 bidders half the default RK4 steps agree with the default to ~2e-6 of
+            # up to 4 bidders half the default steps agree with the default to ~2e-5 of
             # the bid range (measured, docs/interfaces.md) at half the cost
             fine = {} if sum(n) > 4 else {"steps": 2048, "table": 8193}
-            eq = asymmetric.solve_first_price(dists, n, low, max_patch=None, **fine)
-            if (eq.patched_below - eq.low) > self.PATCH_LIMIT * (eq.high_bid - eq.low):
+            try:
+                eq = asymmetric.solve_first_price(dists, n, low, max_patch=self.PATCH_LIMIT,
+                                                  **fine)  # fmt: skip
+            except asymmetric.AsymmetricError:
                 tab = _symmetric_tables(dists, n, low, self.table)
             else:
                 tab = asymmetric.class_bid_tables(eq, self.table)
