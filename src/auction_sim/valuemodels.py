@@ -15,12 +15,21 @@ component ``C_i`` and per bidder a private component ``X_ij`` are drawn from ``d
   the unbiased signal ``C_i + (1 - w) (X_ij - E[X])`` (``w = 1``: everyone knows the
   value).  The highest signal overstates the value on average: bidding it is the
   winner's curse.
+
+Streams: with one generator per bidder slot (``rng`` a sequence, :func:`auction_sim.rng.slots`)
+column ``j`` holds slot ``j``'s private components auction after auction and ``common``
+(its own generator) the common components auction after auction, so the values of bidder
+``j`` in auction ``i`` do not depend on how many bidders or auctions there are.  With one
+generator the ``(n_auctions, n_bidders)`` block is drawn row by row from it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
+from .rng import columns
 from .values import draw_values
 
 __all__ = ["VALUE_MODELS", "draw_value_model"]
@@ -32,19 +41,35 @@ def draw_value_model(
     model: str,
     dist,
     common_share: float,
-    rng: np.random.Generator,
+    rng: np.random.Generator | Sequence[np.random.Generator],
     shape: tuple[int, int],
+    common: np.random.Generator | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """True values and signals of shape ``shape = (n_auctions, n_bidders)``."""
+    """True values and signals of shape ``shape = (n_auctions, n_bidders)``.
+
+    ``rng``: one generator, or one per bidder slot (``len(rng) == n_bidders``; then the
+    common components come from ``common``).
+    """
     m, n = shape
+    per_slot = not isinstance(rng, np.random.Generator)
+    if per_slot and len(rng) != n:
+        raise ValueError(f"expected {n} slot generators, got {len(rng)}")
+
+    def private() -> np.ndarray:
+        if per_slot:
+            return columns(rng, m, lambda g, k: draw_values(dist, g, (k,)))
+        return draw_values(dist, rng, (m, n))
+
     if model == "private":
-        x = draw_values(dist, rng, (m, n))
+        x = private()
         return x, x
     w = float(common_share)
     if not 0.0 <= w <= 1.0:
         raise ValueError(f"common_share must be in [0, 1], got {common_share!r}")
-    c = draw_values(dist, rng, (m, 1))
-    x = draw_values(dist, rng, (m, n))
+    if per_slot and common is None:
+        raise ValueError("per-slot generators need a generator for the common components")
+    c = draw_values(dist, common if per_slot else rng, (m, 1))
+    x = private()
     if model == "affiliated":
         v = w * c + (1.0 - w) * x
         return v, v
