@@ -52,6 +52,7 @@ __all__ = [
     "child",
     "slots",
     "columns",
+    "purposes",
     "PAIRED_KEY",
 ]
 
@@ -97,6 +98,16 @@ def stream(node: np.random.SeedSequence, name: str | int) -> np.random.Generator
 def streams(node: np.random.SeedSequence, *names: str) -> tuple[np.random.Generator, ...]:
     """Several named streams at once: ``values, ties = streams(seed, "values", "ties")``."""
     return tuple(stream(node, n) for n in names)
+
+
+def purposes(
+    rng: np.random.Generator | np.random.SeedSequence, *names: str
+) -> tuple[np.random.Generator, ...]:
+    """One stream per purpose under a seed node, or the generator ``rng`` itself for every
+    purpose (for callers that keep one generator drawn in a fixed order)."""
+    if isinstance(rng, np.random.SeedSequence):
+        return tuple(stream(rng, n) for n in names)
+    return (rng,) * len(names)
 
 
 def slots(

@@ -202,7 +202,7 @@ def _dicts(sim: MarketSim):
 
 def test_visit_kernel_matches_the_dict_reference():
     s = scenario(policy__broker_share=0.5, market__horizon_days=120.0)
-    sim = MarketSim(s, seed(23))
+    sim = MarketSim(s, seed(28))  # a seed whose day 60 has items in every stage (asserted)
     for k in (sim._registrations, sim._visits, sim._pricing, sim._budgets):
         sim.env.process(k())
     sim.env.run(until=60.0)  # a market mid-run: items in every stage, firms that saw them

@@ -58,7 +58,7 @@ import numpy as np
 from ..core.bargaining import nash_solution
 from ..core.equilibrium import BidFunction, bids_from_function, first_price_bid_function
 from ..core.scoring import FIRST_SCORE, SECOND_SCORE, clear_scoring
-from ..rng import streams
+from ..rng import columns, slots
 from ..values import draw_values
 
 __all__ = [
@@ -179,15 +179,18 @@ class ProcurementLab:
     ----------
     scenario : ProcurementScenario
     seed : numpy.random.SeedSequence
-        The task's seed; named streams ``costs`` and ``ties``.
+        The task's seed; streams ``costs`` and ``ties`` with one generator per supplier slot
+        (:func:`auction_sim.rng.slots`), drawn contract after contract, so supplier ``j``'s
+        type in contract ``i`` is the same whatever the number of suppliers or contracts.
     """
 
     def __init__(self, scenario, seed: np.random.SeedSequence):
         self.scenario = scenario
         p = scenario.procurement
         self.rules = ProcurementRules.from_section(p)
-        self.rng_costs, self.rng_ties = streams(seed, "costs", "ties")
         self.n = p.suppliers
+        self.rng_costs = slots(seed, "costs", range(self.n))
+        self.rng_ties = slots(seed, "ties", range(self.n))
         self.pseudo = SurplusDistribution(p.cost_types, p.quality_weight)
         self.fn: BidFunction | None = None
         if scenario.strategy.kind == "equilibrium" and p.format in ("first_score", "price_only"):
@@ -212,8 +215,9 @@ class ProcurementLab:
     def batch(self, m: int) -> ProcurementBatch:
         """Play ``m`` more procurements."""
         r = self.rules
-        theta = draw_values(self.scenario.procurement.cost_types, self.rng_costs, (m, self.n))
-        tie_u = self.rng_ties.random((m, self.n))
+        types = self.scenario.procurement.cost_types
+        theta = columns(self.rng_costs, m, lambda g, k: draw_values(types, g, (k,)))
+        tie_u = columns(self.rng_ties, m)
         max_surplus = self.pseudo.surplus(theta.min(axis=1))
         if r.format == "negotiation":
             return self._negotiate(theta, max_surplus)
