@@ -30,7 +30,10 @@ number of firms).  A generator's first k draws do not depend on how many come af
 (NumPy's ``random``, ``uniform``, ``normal``, ``exponential``, ``lognormal``, ``beta`` draw
 element by element), so bidder 3 sees the same values with 3 or 4 bidders, and auction 999
 the same with 1,000 or 2,000 auctions.  A generator serves one purpose and one draw call per
-batch: interleaving two purposes in one stream would tie each to the batch sizes.
+batch: interleaving two purposes in one stream would tie each to the batch sizes.  Arrivals
+at a swept rate are thinned from bands of a fixed rate (:mod:`auction_sim.market.draws`), so
+a higher rate keeps every arrival of a lower one.  What is aligned, kind by kind:
+``docs/interfaces.md`` ("Design studies").
 
 Send :class:`SeedSequence` objects (picklable, tiny) to workers, not generators.
 """

@@ -40,8 +40,9 @@ from ..core import adaptive, timed
 from ..core.asymmetric import bid_and_clear, class_columns
 from ..core.clearing import FIRST_PRICE, SECOND_PRICE, clear_sealed
 from ..core.clock import clear_dutch, clear_english
-from ..rng import columns, slots, stream
-from ..valuemodels import draw_value_model
+from ..core.counters import slot_keys, slot_uniforms
+from ..rng import slots, stream
+from ..valuemodels import COUNTER_DISTS, draw_value_model, from_uniforms
 
 __all__ = [
     "DESCRIPTORS",
@@ -158,8 +159,11 @@ class AuctionLab:
     ----------
     scenario : AuctionScenario
     seed : numpy.random.SeedSequence
-        The task's seed.  Streams per bidder slot (:func:`auction_sim.rng.slots`; slot ``j``,
-        or ``(k, i)`` for bidder ``i`` of class ``k``), each drawn auction after auction:
+        The task's seed.  Streams per bidder slot (slot ``j``, or ``(k, i)`` for bidder ``i`` of
+        class ``k``), each a function of the auction's index: counter-based uniforms
+        (:mod:`auction_sim.core.counters`; uniform, exponential and constant values by their
+        inverse distribution function), or for other value laws one NumPy generator per slot
+        (:func:`auction_sim.rng.slots`) drawn auction after auction:
         ``values`` (``class_values`` with classes), ``ties``, ``strategy`` (ZI bids,
         adaptive arms, who snipes), ``arrivals`` and ``snipe_leads`` (timed); per auction:
         ``common_values`` (common / affiliated models) and the reaction delays of the timed
@@ -177,10 +181,11 @@ class AuctionLab:
             keys = [(k, i) for k, c in enumerate(a.classes) for i in range(c.count)]
         else:
             keys = list(range(self.n))
-        self.seed, self.keys, self._slots = seed, keys, {}
+        self.seed, self.keys, self._slots, self._keys = seed, keys, {}, {}
         self.rng_common = stream(seed, "common_values")
         self.delay_key = int(stream(seed, "delays").integers(0, 2**63))
         self.done = 0  # auctions played so far (the index of the next one)
+        self.first = 0  # index of the first auction of the batch being played
         self.fn = None
         self.classes = a.classes
         self.cls = class_columns([c.count for c in a.classes]) if a.classes else None
@@ -219,27 +224,35 @@ class AuctionLab:
         return self._slots[name]
 
     def uniforms(self, name: str, m: int) -> np.ndarray:
-        """``(m, n_bidders)`` uniforms of the per-slot stream ``name`` for the next auctions."""
-        return columns(self.slot_streams(name), m)
+        """``(m, n_bidders)`` uniforms of stream ``name`` for the batch's auctions: counter-based
+        (:mod:`auction_sim.core.counters`), a function of the slot and the auction's index."""
+        if name not in self._keys:
+            self._keys[name] = slot_keys(self.seed, name, self.keys)
+        return slot_uniforms(self._keys[name], self.first, m)
+
+    def slot_values(self, name: str, dists: list, m: int) -> np.ndarray:
+        """``(m, n_bidders)`` values, column ``j`` of law ``dists[j]``: from counter-based
+        uniforms when every law has a closed-form inverse, else one NumPy generator per slot."""
+        if all(d.dist in COUNTER_DISTS for d in dists):
+            return from_uniforms(dists, self.uniforms(name, m))
+        gens = self.slot_streams(name)
+        cols = [np.asarray(d.draw(g, (m,)), np.float64) for d, g in zip(dists, gens, strict=True)]
+        return np.ascontiguousarray(np.stack(cols, axis=1))
 
     def batch(self, m: int) -> AuctionBatch:
         """Play ``m`` more auctions."""
         a, s, rules = self.scenario.auction, self.scenario.strategy, self.rules
         n = self.n
-        first, self.done = self.done, self.done + m
+        first = self.first = self.done
+        self.done += m
         if self.classes:  # independent private values, class by class (columns in order)
             dists = [c.values for c in self.classes for _ in range(c.count)]
-            gens = self.slot_streams("class_values")
-            values = np.ascontiguousarray(
-                np.stack([d.draw(g, (m,)) for d, g in zip(dists, gens, strict=True)], axis=1),
-                dtype=np.float64,
-            )
-            signals = values
+            values = signals = self.slot_values("class_values", dists, m)
         else:
+            x = self.slot_values("values", [a.values] * n, m)
             values, signals = draw_value_model(
-                a.value_model, a.values, a.common_share, self.slot_streams("values"), (m, n),
-                common=self.rng_common,
-            )  # fmt: skip
+                a.value_model, a.values, a.common_share, x, (m, n), common=self.rng_common
+            )
         tie_u = self.uniforms("ties", m)
         if s.kind == "adaptive":
             arm_u = self.uniforms("strategy", m)

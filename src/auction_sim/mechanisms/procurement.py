@@ -56,9 +56,11 @@ from typing import NamedTuple
 import numpy as np
 
 from ..core.bargaining import nash_solution
+from ..core.counters import slot_keys, slot_uniforms
 from ..core.equilibrium import BidFunction, bids_from_function, first_price_bid_function
 from ..core.scoring import FIRST_SCORE, SECOND_SCORE, clear_scoring
 from ..rng import columns, slots
+from ..valuemodels import COUNTER_DISTS, from_uniforms
 from ..values import draw_values
 
 __all__ = [
@@ -179,8 +181,9 @@ class ProcurementLab:
     ----------
     scenario : ProcurementScenario
     seed : numpy.random.SeedSequence
-        The task's seed; streams ``costs`` and ``ties`` with one generator per supplier slot
-        (:func:`auction_sim.rng.slots`), drawn contract after contract, so supplier ``j``'s
+        The task's seed; streams ``costs`` and ``ties`` per supplier slot, contract after
+        contract (counter-based uniforms, :mod:`auction_sim.core.counters`, or one NumPy
+        generator per slot for cost laws without a closed-form inverse), so supplier ``j``'s
         type in contract ``i`` is the same whatever the number of suppliers or contracts.
     """
 
@@ -189,8 +192,10 @@ class ProcurementLab:
         p = scenario.procurement
         self.rules = ProcurementRules.from_section(p)
         self.n = p.suppliers
-        self.rng_costs = slots(seed, "costs", range(self.n))
-        self.rng_ties = slots(seed, "ties", range(self.n))
+        self.seed = seed
+        self.tie_keys = slot_keys(seed, "ties", range(self.n))
+        self.cost_keys = slot_keys(seed, "costs", range(self.n))
+        self.done = 0  # contracts played so far (the index of the next one)
         self.pseudo = SurplusDistribution(p.cost_types, p.quality_weight)
         self.fn: BidFunction | None = None
         if scenario.strategy.kind == "equilibrium" and p.format in ("first_score", "price_only"):
@@ -216,8 +221,14 @@ class ProcurementLab:
         """Play ``m`` more procurements."""
         r = self.rules
         types = self.scenario.procurement.cost_types
-        theta = columns(self.rng_costs, m, lambda g, k: draw_values(types, g, (k,)))
-        tie_u = columns(self.rng_ties, m)
+        first, self.done = self.done, self.done + m
+        if types.dist in COUNTER_DISTS:
+            theta = from_uniforms([types] * self.n, slot_uniforms(self.cost_keys, first, m))
+        else:
+            if first == 0:
+                self.rng_costs = slots(self.seed, "costs", range(self.n))
+            theta = columns(self.rng_costs, m, lambda g, k: draw_values(types, g, (k,)))
+        tie_u = slot_uniforms(self.tie_keys, first, m)
         max_surplus = self.pseudo.surplus(theta.min(axis=1))
         if r.format == "negotiation":
             return self._negotiate(theta, max_surplus)
