@@ -160,9 +160,8 @@ def test_the_market_keeps_its_firms_results_and_visits_when_the_visit_rate_chang
     k = np.array([at[key] for key in _ids(slow)])
     np.testing.assert_array_equal(slow.times, fast.times[k])
     np.testing.assert_array_equal(slow.firm, fast.firm[k])
-    bands = int(fast.band.max()) + 1
-    u3, z3 = Looks(seed, 3, bands).take(slow.band, slow.index)
-    five = Looks(seed, 5, bands)  # two more look slots (a broker's), taken in two chunks
+    u3, z3 = Looks(seed, 3).take(slow.band, slow.index)
+    five = Looks(seed, 5)  # two more look slots (a broker's), taken in two chunks
     u5, z5 = (
         np.concatenate(x)
         for x in zip(
@@ -258,3 +257,13 @@ def test_counter_based_uniforms_are_uniform_and_the_same_in_any_batches():
         assert chi2 < 50  # 19 degrees of freedom: P(chi2 > 50) < 2e-4
     corr = np.corrcoef(big.T)[np.triu_indices(4, 1)]
     assert np.abs(corr).max() < 0.01
+
+
+def test_the_looks_normals_are_standard_normal():
+    from auction_sim.market.draws import Looks
+
+    n = 200_000
+    _, z = Looks(_seed(), 1).take(np.zeros(n, np.int64), np.arange(n))
+    z = z.reshape(-1)
+    assert abs(z.mean()) < 0.01 and abs(z.std() - 1.0) < 0.01
+    assert abs((np.abs(z) < 1.959964).mean() - 0.95) < 0.003

@@ -17,7 +17,7 @@ from numba import njit, prange, uint64
 
 from ..rng import child
 
-__all__ = ["slot_keys", "slot_uniforms"]
+__all__ = ["derive", "slot_keys", "slot_uniforms", "unit"]
 
 _GOLDEN = uint64(0x9E3779B97F4A7C15)
 _M1 = uint64(0xBF58476D1CE4E5B9)
@@ -26,7 +26,7 @@ _PARALLEL_MIN = 200_000
 
 
 def slot_keys(
-    node: np.random.SeedSequence, name: str, keys: Sequence[int | tuple[int, ...]]
+    node: np.random.SeedSequence, name: str, keys: Sequence[int | str | tuple[int | str, ...]]
 ) -> np.ndarray:
     """uint64 keys of the entities ``keys`` of stream ``name`` under ``node``."""
     base = child(node, name)
@@ -40,12 +40,21 @@ def slot_keys(
 
 
 @njit(cache=True, inline="always")
-def _unit(key, i) -> float:
+def derive(key, i):
+    """Output ``i`` of SplitMix64 started at ``key`` (a uint64): a sub-key, or 64 random bits."""
     z = key + _GOLDEN * (uint64(i) + uint64(1))
     z = (z ^ (z >> uint64(30))) * _M1
     z = (z ^ (z >> uint64(27))) * _M2
-    z = z ^ (z >> uint64(31))
-    return (z >> uint64(11)) * (1.0 / 9007199254740992.0)  # [0, 1), 53 bits
+    return z ^ (z >> uint64(31))
+
+
+@njit(cache=True, inline="always")
+def unit(key, i) -> float:
+    """Uniform on [0, 1) (53 bits): output ``i`` of SplitMix64 started at ``key``."""
+    return (derive(key, i) >> uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+_unit = unit
 
 
 @njit(cache=True)

@@ -8,8 +8,8 @@ stay aligned when a swept parameter changes how many of them a run draws (issue 
   uniform level in the band for each point.  A higher rate keeps every arrival of a lower one
   (same day, same identity ``(band, index)``) and adds others; a longer horizon appends.
 * A visit's firm (:func:`visit_plan`) and looks (:class:`Looks`) are keyed by its identity:
-  the firm from a uniform of its band's ``firms`` stream, the looks from one generator per
-  (band, look slot), drawn in the band's order, so the broker's extra looks are more slots.
+  the firm from a uniform of its band's ``firms`` stream, the looks counter-based from (band,
+  look slot, index), so the broker's extra looks are more slots.
 * Firm ``k``'s interests, budget, strategy and class come from one stream per attribute,
   drawn in firm order (:func:`draw_firms`), so a firm keeps them whatever the number of firms.
 
@@ -22,10 +22,14 @@ import math
 from typing import NamedTuple
 
 import numpy as np
+from numba import njit
 
-from ..rng import child, slots, stream
+from ..core.counters import derive, slot_keys, unit
+from ..rng import child, stream
 from ..scenario.market import MarketScenario
 from .buyers import INCREMENTAL, N_NORMALS, N_UNIFORMS, PROXY, SNIPER, Firms
+
+assert N_NORMALS == 2, "looks draw their normals in Box-Muller pairs"
 
 __all__ = [
     "BAND",
@@ -109,35 +113,42 @@ def visit_plan(
     )
 
 
-class Looks:
-    """The uniforms and normals of the visits' looks, chunk by chunk in time order: look slot
-    ``j`` of visit ``(b, i)`` is row ``i`` of the generators of (band ``b``, slot ``j``),
-    whatever the chunks, the rate or the number of slots."""
+@njit(cache=True)
+def _looks(key_u, key_z, band, index, u, z):
+    """Fill ``u`` (``N_UNIFORMS`` per look) and ``z`` (two normals per look, Box-Muller) of
+    visits ``(band, index)``: counter-based, from (band, slot, index, component)."""
+    two_pi = 2.0 * math.pi
+    for r in range(band.size):
+        b, i = band[r], index[r]
+        for j in range(u.shape[1]):
+            ku = derive(derive(key_u, b), j)
+            for c in range(N_UNIFORMS):
+                u[r, j, c] = unit(ku, i * N_UNIFORMS + c)
+            kz = derive(derive(key_z, b), j)
+            rad = math.sqrt(-2.0 * math.log1p(-unit(kz, 2 * i)))
+            ang = two_pi * unit(kz, 2 * i + 1)
+            z[r, j, 0] = rad * math.cos(ang)
+            z[r, j, 1] = rad * math.sin(ang)
 
-    def __init__(self, seed: np.random.SeedSequence, k: int, bands: int):
+
+class Looks:
+    """The uniforms and normals of the visits' looks: look slot ``j`` of visit ``(b, i)`` is a
+    function of (band ``b``, slot ``j``, index ``i``) under the keys of the ``look_uniforms``
+    and ``look_normals`` streams (counter-based, :mod:`auction_sim.core.counters`), whatever
+    the chunks, the rate or the number of slots (a broker's extra looks are more slots)."""
+
+    def __init__(self, seed: np.random.SeedSequence, k: int):
         self.k = int(k)
         node = child(seed, "visits")
-        keys = [(b, j) for b in range(bands) for j in range(self.k)]
-        self.gu = slots(node, "look_uniforms", keys)
-        self.gz = slots(node, "look_normals", keys)
-        self.cursor = np.zeros(bands, np.int64)  # rows of each band drawn so far
+        self.key_u, self.key_z = slot_keys(node, "looks", ["uniforms", "normals"])
 
     def take(self, band: np.ndarray, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(u, z)`` of the visits ``(band, index)`` (the next ones in time order), shapes
-        ``(m, k, N_UNIFORMS)`` and ``(m, k, N_NORMALS)``."""
+        """``(u, z)`` of the visits ``(band, index)``, shapes ``(m, k, N_UNIFORMS)`` and
+        ``(m, k, N_NORMALS)``."""
         m = band.size
         u = np.empty((m, self.k, N_UNIFORMS))
         z = np.empty((m, self.k, N_NORMALS))
-        for b in np.unique(band).tolist():
-            sel = np.flatnonzero(band == b)
-            c = int(self.cursor[b])
-            rows = index[sel] - c  # increasing: a band's points come in time order
-            need = int(rows[-1]) + 1
-            for j in range(self.k):
-                g = b * self.k + j
-                u[sel, j, :] = self.gu[g].random((need, N_UNIFORMS))[rows]
-                z[sel, j, :] = self.gz[g].standard_normal((need, N_NORMALS))[rows]
-            self.cursor[b] = c + need
+        _looks(self.key_u, self.key_z, band, index, u, z)
         return u, z
 
 

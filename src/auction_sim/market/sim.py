@@ -269,8 +269,7 @@ class MarketSim:
         times, firm = plan.times, plan.firm
         n_v = self.visits_run = times.size  # firm visits of the run (the benchmark's unit)
         k, k0 = self.looks_per_visit, self.scenario.buyers.attention
-        bands = int(plan.band.max()) + 1 if n_v else 0
-        looks = Looks(self.seed, k, bands)  # slots k0 .. k-1: the brokers' extra looks
+        looks = Looks(self.seed, k)  # slots k0 .. k-1: the brokers' extra looks
         items = (self.ist, self.ifl, self.quotes)  # the visit kernel's tuples (buyers.py)
         firms = (self.firms.interests, self.firms.interested, self.firms.budget, self.firms.scale)
         for c0 in range(0, n_v, GAP_CHUNK):
