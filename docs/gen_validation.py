@@ -4,6 +4,7 @@ Usage::
 
     python docs/gen_validation.py            # runs pytest tests/validation, writes the doc
     python docs/gen_validation.py --records FILE   # render from recorded JSON lines only
+    python docs/gen_validation.py --only tests/validation/test_x.py ...   # splice: see below
 
 Every theory check in ``tests/validation`` goes through the ``theory`` fixture of
 ``tests/validation/conftest.py``, which appends one JSON line per check to the file named
@@ -15,6 +16,11 @@ from the exact value.  It exits 1 without writing when a test fails.
 Measurements that are not theory checks (full-size runs, design studies, each with the command
 that gives it) are written by hand after the line :data:`KEEP` of the current document; the
 generator keeps everything from that line on, verbatim, after the tables it renders.
+
+Notes written under a module's table are not kept by a full regeneration; to refresh some
+tables without touching them, ``--only MODULE ...`` runs just
+those test modules and replaces their tables in the existing document, row for row,
+keeping every other line (and updating the count of checks).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import argparse
 import ast
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -95,7 +102,8 @@ def render(records: list[dict]) -> str:
         "",
         "Regenerate with `python docs/gen_validation.py` (runs `pytest tests/validation`);",
         "`tests/validation/test_validation_doc.py` fails when a check recorded in a test run is",
-        "missing here.",
+        "missing here.  `python docs/gen_validation.py --only MODULE ...` reruns some modules",
+        "and replaces their tables in place, keeping the hand-written notes and sections.",
         "",
         f"**{len(records)} checks, {n_pass} passed.**",
         "",
@@ -106,19 +114,7 @@ def render(records: list[dict]) -> str:
         lines += ["", f"## `{module}`", ""]
         if title:
             lines += [title, ""]
-        lines += [
-            "| check | condition | exact / bound *e* | measured *m* | m − e | tol | z | test |",
-            "|---|---|---|---|---|---|---|---|",
-        ]
-        for r in recs:
-            test = r["test"].split("::", 1)[1] if "::" in r["test"] else r["test"]
-            status = "" if r["passed"] else " **FAILED**"
-            lines.append(
-                f"| {cell(r['name'])}{status} | {CONDITION[r['kind']]} "
-                f"| {_num(r['exact'], r['unit'])} | {_num(r['measured'], r['unit'])} "
-                f"| {r['measured'] - r['exact']:+.3g} | {_num(r['tol'])} | {_z(r)} "
-                f"| `{cell(test)}` |"
-            )
+        lines += table(recs)
     return "\n".join(lines) + "\n"
 
 
@@ -132,18 +128,66 @@ def kept_tail(path: Path) -> str:
     return "" if i < 0 else text[i:]
 
 
+def table(recs: list[dict]) -> list[str]:
+    """The Markdown table (header and one row per check) of one module's records."""
+    lines = [
+        "| check | condition | exact / bound *e* | measured *m* | m − e | tol | z | test |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in recs:
+        test = r["test"].split("::", 1)[1] if "::" in r["test"] else r["test"]
+        status = "" if r["passed"] else " **FAILED**"
+        lines.append(
+            f"| {cell(r['name'])}{status} | {CONDITION[r['kind']]} "
+            f"| {_num(r['exact'], r['unit'])} | {_num(r['measured'], r['unit'])} "
+            f"| {r['measured'] - r['exact']:+.3g} | {_num(r['tol'])} | {_z(r)} "
+            f"| `{cell(test)}` |"
+        )
+    return lines
+
+
+COUNT = re.compile(r"^\*\*(\d+) checks, (\d+) passed\.\*\*$")
+
+
+def splice(doc: str, records: list[dict]) -> str:
+    """``doc`` with the tables of the modules in ``records`` replaced (everything else kept)."""
+    modules: dict[str, list[dict]] = {}
+    for rec in records:
+        modules.setdefault(rec["test"].split("::", 1)[0], []).append(rec)
+    lines = doc.split("\n")
+    d_total = d_pass = 0
+    for module, recs in modules.items():
+        head = lines.index(f"## `{module}`")  # ValueError: a module the document lacks
+        start = next(k for k in range(head, len(lines)) if lines[k].startswith("| check |"))
+        end = start
+        while end < len(lines) and lines[end].startswith("|"):
+            end += 1
+        old = lines[start + 2 : end]
+        d_total += len(recs) - len(old)
+        d_pass += sum(bool(r["passed"]) for r in recs) - sum("**FAILED**" not in x for x in old)
+        lines[start:end] = table(recs)
+    for i, line in enumerate(lines):
+        m = COUNT.match(line)
+        if m:
+            total, passed = int(m[1]) + d_total, int(m[2]) + d_pass
+            lines[i] = f"**{total} checks, {passed} passed.**"
+    return "\n".join(lines)
+
+
 def read_records(path: Path) -> list[dict]:
     with open(path, encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def collect(pytest_args: list[str]) -> tuple[int, list[dict]]:
-    """Run ``pytest tests/validation`` with recording on; (exit status, records)."""
+def collect(pytest_args: list[str], only: list[str] | None = None) -> tuple[int, list[dict]]:
+    """Run ``pytest tests/validation`` (or the modules ``only``) with recording on;
+    (exit status, records)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "records.jsonl"
         out.touch()
         env = dict(os.environ, **{ENV: str(out)})
-        cmd = [sys.executable, "-m", "pytest", str(TESTS.relative_to(ROOT)), "-q",
+        targets = only or [str(TESTS.relative_to(ROOT))]
+        cmd = [sys.executable, "-m", "pytest", *targets, "-q",
                "-p", "no:cacheprovider", f"--ignore={(TESTS / SKIP).relative_to(ROOT)}",
                *pytest_args]  # fmt: skip
         status = subprocess.call(cmd, cwd=ROOT, env=env)
@@ -154,20 +198,30 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=Path, help="render these JSON lines instead of running")
     ap.add_argument("--out", type=Path, default=DOC, help=f"default {DOC.relative_to(ROOT)}")
+    ap.add_argument(
+        "--only",
+        nargs="+",
+        metavar="MODULE",
+        help="run these test modules and splice their tables into the document",
+    )
     ap.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     args = ap.parse_args(argv)
     if args.records:
         records = read_records(args.records)
     else:
-        status, records = collect(args.pytest_args)
+        status, records = collect(args.pytest_args, args.only)
         if status != 0:
             print(f"pytest exited {status}; {args.out} not written", file=sys.stderr)
             return 1
     if not records:
         print("no theory checks recorded; nothing written", file=sys.stderr)
         return 1
-    tail = kept_tail(args.out)
-    args.out.write_text(render(records) + ("\n" + tail if tail else ""), encoding="utf-8")
+    if args.only:
+        text = splice(DOC.read_text(encoding="utf-8"), records)
+    else:
+        tail = kept_tail(args.out)
+        text = render(records) + ("\n" + tail if tail else "")
+    args.out.write_text(text, encoding="utf-8")
     print(f"wrote {args.out} ({len(records)} checks)", file=sys.stderr)
     return 0
 

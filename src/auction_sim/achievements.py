@@ -36,6 +36,8 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
+from .rng import child, purposes
+
 __all__ = [
     "HOLDER_TYPES",
     "PUBLIC_HOLDERS",
@@ -97,8 +99,12 @@ class Clock(Protocol):
     def arrivals(self, rng: np.random.Generator) -> np.ndarray:
         """Sorted arrival days (their number is the population size)."""
 
-    def dates(self, rng: np.random.Generator, arrival: np.ndarray, funded: np.ndarray) -> Any:
-        """Further dates of each achievement (drawn after its readiness level)."""
+    def dates(
+        self, rng: np.random.Generator | np.random.SeedSequence, arrival: np.ndarray,
+        funded: np.ndarray,
+    ) -> Any:  # fmt: skip
+        """Further dates of each achievement (drawn after its readiness level; from a seed
+        node, one stream per kind of date)."""
 
 
 class Drawn(NamedTuple):
@@ -116,7 +122,7 @@ class Drawn(NamedTuple):
 
 
 def draw_achievements(
-    rng: np.random.Generator,
+    rng: np.random.Generator | np.random.SeedSequence,
     model: AchievementModel,
     n_fields: int,
     n: int | None = None,
@@ -124,25 +130,35 @@ def draw_achievements(
 ) -> Drawn:
     """Draw ``n`` achievements, or as many as ``clock.arrivals`` gives.
 
-    Draw order (fixed: a run's numbers depend on it): field effects (none when
-    ``field_effect_sd`` is 0), the clock's arrivals, fields, holders, public funding,
-    readiness, the clock's dates, ``u``.
+    ``rng`` a generator: one stream in a fixed draw order (a run's numbers depend on it):
+    field effects (none when ``field_effect_sd`` is 0), the clock's arrivals, fields,
+    holders, public funding, readiness, the clock's dates, ``u``.  ``rng`` a seed node: one
+    stream per attribute (``field_effects``, ``arrivals``, ``fields``, ``holders``,
+    ``funding``, ``readiness``, ``dates`` (a node: the clock draws its own streams),
+    ``values``), each drawn in arrival order, so achievement ``k`` keeps its attributes when
+    the number of achievements changes (common random numbers, :mod:`auction_sim.rng`).
     """
     if (n is None) == (clock is None):
         raise ValueError("give either n or a clock")
+    node = rng if isinstance(rng, np.random.SeedSequence) else None
+    r_eff, r_arr, r_field, r_holder, r_fund, r_ready, r_u = purposes(
+        rng, "field_effects", "arrivals", "fields", "holders", "funding", "readiness", "values"
+    )
     sd = model.field_effect_sd
-    field_effect = rng.normal(0.0, sd, n_fields) if sd else np.zeros(n_fields)
+    field_effect = r_eff.normal(0.0, sd, n_fields) if sd else np.zeros(n_fields)
     arrival = None
     if clock is not None:
-        arrival = clock.arrivals(rng)
+        arrival = clock.arrivals(r_arr)
         n = arrival.size
-    field = rng.integers(0, n_fields, n)
+    field = r_field.integers(0, n_fields, n)
     mix = np.asarray(model.holder_mix, dtype=np.float64)
-    holder = rng.choice(len(HOLDER_TYPES), size=n, p=mix / mix.sum())
-    funded = rng.random(n) < np.asarray(model.public_funded)[holder]
-    readiness = rng.integers(model.readiness_low, model.readiness_high + 1, n)
-    dates = None if clock is None else clock.dates(rng, arrival, funded)
-    u = rng.normal(0.0, model.value_sd, n)
+    holder = r_holder.choice(len(HOLDER_TYPES), size=n, p=mix / mix.sum())
+    funded = r_fund.random(n) < np.asarray(model.public_funded)[holder]
+    readiness = r_ready.integers(model.readiness_low, model.readiness_high + 1, n)
+    dates = None
+    if clock is not None:
+        dates = clock.dates(rng if node is None else child(node, "dates"), arrival, funded)
+    u = r_u.normal(0.0, model.value_sd, n)
     prior_mean = (
         model.value_mean_log
         + field_effect[field]

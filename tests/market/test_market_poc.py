@@ -13,7 +13,7 @@ from market_small import scenario, seed
 
 from auction_sim.experiments.market import run_point
 
-R = 8  # replications per arm
+R = 16  # replications per arm (8 left the volume effect at 2 se on some seeds)
 NO_DELAY = {"policy__poc_days": 0.0}
 
 

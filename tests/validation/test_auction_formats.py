@@ -132,8 +132,10 @@ def test_adaptive_bidders_approach_equilibrium_shading(theory, n):
     # the tolerance is one arm of the grid
     theory(f"adaptive shading -> equilibrium 1/n (last 5000 of 20000 auctions): n={n}, 21 arms",
            1 / n, late.mean(), 0.05 + 1e-9)  # fmt: skip
-    early = out.shade[:500]
-    assert abs(early.mean() - 1 / n) > abs(late.mean() - 1 / n)  # it learned
+    early = out.shade[:100]
+    # it learned: the shades played gather around 1/n (with n = 2 the first, nearly uniform
+    # choices already average about 1/n, so compare the spread around it, not the means)
+    assert np.abs(early - 1 / n).mean() > 2 * np.abs(late - 1 / n).mean()
 
 
 def test_snipers_cost_revenue_under_hard_close_not_soft_close(theory):

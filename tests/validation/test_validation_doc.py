@@ -33,6 +33,20 @@ def test_renderer_shows_every_record():
     assert gen.cell("a | b") in md and "+1.00" in md and "0.5 log" in md
 
 
+def test_splice_replaces_one_module_table_and_keeps_the_notes():
+    gen = _generator()
+    rec = {"name": "x", "test": "tests/validation/a.py::t", "exact": 1.0, "measured": 1.0,
+           "tol": 0.1, "se": 0.05, "unit": "", "kind": "==", "passed": True}  # fmt: skip
+    doc = gen.render(
+        [rec, {**rec, "name": "y"}, {**rec, "name": "w", "test": "tests/validation/b.py::u"}]
+    )
+    doc = doc.replace("## `tests/validation/b.py`", "## `tests/validation/b.py`\n\nA note.")
+    new = gen.splice(doc, [{**rec, "name": "z", "measured": 1.05}])
+    assert "| z |" in new and "| x |" not in new and "| y |" not in new
+    assert "A note." in new and "| `u` |" in new  # module b and its note untouched
+    assert "**2 checks, 2 passed.**" in new
+
+
 def test_doc_lists_every_recorded_check(validation_records):
     names = [r["name"] for r in validation_records]
     dup = [n for n, k in Counter(names).items() if k > 1]

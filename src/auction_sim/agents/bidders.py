@@ -37,9 +37,12 @@ def shaded(values: np.ndarray, shade: float) -> np.ndarray:
     return (1.0 - shade) * values
 
 
-def zero_intelligence(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Zero intelligence: a uniform random bid on ``[v - |v|, v]`` (``[0, v]`` for ``v >= 0``)."""
-    return values - rng.random(values.shape) * np.abs(values)
+def zero_intelligence(values: np.ndarray, rng: np.random.Generator | np.ndarray) -> np.ndarray:
+    """Zero intelligence: a uniform random bid on ``[v - |v|, v]`` (``[0, v]`` for ``v >= 0``).
+
+    ``rng``: a generator, or the uniforms themselves (same shape as ``values``)."""
+    u = rng.random(values.shape) if isinstance(rng, np.random.Generator) else rng
+    return values - u * np.abs(values)
 
 
 def equilibrium_bid_function(

@@ -54,6 +54,7 @@ __all__ = [
     "run_timed",
     "timed_row",
     "delay_uniform",
+    "shifted_key",
 ]
 
 PROXY = 0
@@ -70,6 +71,12 @@ def _mix(z):
     z = (z ^ (z >> uint64(30))) * _M1
     z = (z ^ (z >> uint64(27))) * _M2
     return z ^ (z >> uint64(31))
+
+
+def shifted_key(key: int, first: int) -> int:
+    """The key under which row ``i`` of a batch draws the delays of auction ``first + i``
+    under ``key`` (batches of any size then see the delays of one long run)."""
+    return (int(key) + int(_GOLDEN) * int(first)) % 2**64
 
 
 @njit(cache=True)

@@ -15,7 +15,9 @@ import numpy as np
 
 from ..achievements import PUBLIC_HOLDERS, AchievementModel, feature_codes
 from ..achievements import draw_achievements as draw_population
+from ..rng import child, purposes
 from ..scenario.market import MarketScenario
+from .draws import poisson_times
 from .poc import verify
 from .registration import late_registrations, on_time
 
@@ -51,22 +53,27 @@ class _Clock(NamedTuple):
     private_days: float  # the others within this many
 
     def arrivals(self, rng: np.random.Generator) -> np.ndarray:
-        n = int(rng.poisson(self.rate * self.horizon))
-        return np.sort(rng.uniform(0.0, self.horizon, n))
+        return poisson_times(rng, self.rate, self.horizon)  # arrival k is the k-th gap sum
 
     def dates(self, rng, end, funded):
         n = end.size
-        grant = end - rng.uniform(0.0, 1.0, n) * self.grant_lag_days
+        r_grant, r_reg = purposes(rng, "grant_lags", "registration_delays")
+        grant = end - r_grant.uniform(0.0, 1.0, n) * self.grant_lag_days
         delay_max = np.where(funded, self.public_days, self.private_days)
-        registered = end + rng.uniform(0.0, 1.0, n) * delay_max
+        registered = end + r_reg.uniform(0.0, 1.0, n) * delay_max
         return grant, registered
 
 
-def draw_achievements(scenario: MarketScenario, rng: np.random.Generator) -> Achievements:
+def draw_achievements(
+    scenario: MarketScenario, rng: np.random.Generator | np.random.SeedSequence
+) -> Achievements:
     """Draw every achievement whose project ends in ``[0, horizon_days)``.
 
     Fields are a superposition of independent Poisson processes of equal rate, so
     the total count is Poisson(achievement_rate * horizon) and fields are uniform.
+    From a seed node (the market's ``achievements`` node) every attribute, date and policy
+    draw has its own stream drawn in project-end order, so the ``k``-th project keeps them
+    when ``achievement_rate`` or the horizon changes (its day scales with the rate).
     Publicly funded results register uniformly within ``policy.registration_days``
     of project end (unless they fail to comply: :mod:`auction_sim.market.registration`),
     the others within ``achievements.private_registration_days``;
@@ -78,9 +85,11 @@ def draw_achievements(scenario: MarketScenario, rng: np.random.Generator) -> Ach
                    a.private_registration_days)  # fmt: skip
     d = draw_population(rng, AchievementModel.from_section(a), m.fields, clock=clock)
     grant, registered = d.dates
-    registered = late_registrations(scenario, rng, d.arrival, d.public_funded, registered)
+    node = rng if isinstance(rng, np.random.SeedSequence) else None
+    late, centres = (rng, rng) if node is None else (child(node, "late"), child(node, "poc"))
+    registered = late_registrations(scenario, late, d.arrival, d.public_funded, registered)
     due, in_time = on_time(scenario, d.arrival, d.public_funded, registered)
-    readiness, theta, registered, poc = verify(scenario, rng, d.readiness, d.theta, registered)
+    readiness, theta, registered, poc = verify(scenario, centres, d.readiness, d.theta, registered)
     keep = registered < horizon
     order = np.argsort(registered[keep], kind="stable")
     pub = np.asarray(PUBLIC_HOLDERS)[d.holder]

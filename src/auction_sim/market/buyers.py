@@ -29,16 +29,16 @@ import numba
 import numpy as np
 
 from ..core.timed import INCREMENTAL, PROXY, SNIPER  # the timed-auction kernel's codes
-from ..scenario.market import MarketScenario
 from .catalog import _remove, look
 
-__all__ = ["Firms", "draw_firms", "PROXY", "SNIPER", "INCREMENTAL", "TACTICS", "visit_batch"]
+__all__ = ["Firms", "PROXY", "SNIPER", "INCREMENTAL", "TACTICS", "visit_batch"]
 
 TACTICS = ("boulware", "linear", "conceder")
 
 
 class Firms(NamedTuple):
-    """The firm population; arrays have shape ``(n_firms,)`` unless stated."""
+    """The firm population (drawn by :func:`auction_sim.market.draws.draw_firms`); arrays
+    have shape ``(n_firms,)`` unless stated."""
 
     interests: np.ndarray  # int64, shape (n_firms, n_interests): fields of interest
     interested: np.ndarray  # bool, shape (n_firms, n_fields)
@@ -47,35 +47,6 @@ class Firms(NamedTuple):
     strategy: np.ndarray  # int64, PROXY | SNIPER | INCREMENTAL
     cls: np.ndarray  # int64, size class (index into [[buyers.classes]], 0 without classes)
     scale: np.ndarray  # float64, the class's value_scale (1 without classes)
-
-
-def draw_firms(scenario: MarketScenario, rng: np.random.Generator) -> Firms:
-    """Draw the firm population (interests without repetition, budgets, strategies and,
-    with ``[[buyers.classes]]``, size classes: drawn last, so a scenario without classes
-    draws what it drew before classes existed)."""
-    b, m = scenario.buyers, scenario.market
-    n = b.firms
-    k = min(b.interests, m.fields)
-    # k distinct fields per firm: the first k of a random permutation of the fields
-    keys = rng.random((n, m.fields))
-    interests = np.argsort(keys, axis=1, kind="stable")[:, :k].astype(np.int64)
-    interested = np.zeros((n, m.fields), dtype=bool)
-    interested[np.arange(n)[:, None], interests] = True
-    budget0 = np.asarray(b.budget.draw(rng, (n,)), dtype=np.float64)
-    budget0 = np.maximum(budget0, 0.0)
-    u = rng.random(n)
-    strategy = np.where(
-        u < b.proxy_share, PROXY, np.where(u < b.proxy_share + b.sniper_share, SNIPER, INCREMENTAL)
-    ).astype(np.int64)
-    cls = np.zeros(n, np.int64)
-    scale = np.ones(n)
-    if b.classes:
-        shares = np.array([c.share for c in b.classes])
-        cum = np.cumsum(shares) / shares.sum()
-        cls = np.searchsorted(cum, rng.random(n), side="right").astype(np.int64)
-        cls = np.minimum(cls, len(b.classes) - 1)
-        scale = np.array([c.value_scale for c in b.classes])[cls]
-    return Firms(interests, interested, budget0, budget0.copy(), strategy, cls, scale)
 
 
 # Stages of an item, as seen by a visiting firm (set by the market's processes).

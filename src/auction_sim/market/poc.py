@@ -20,19 +20,25 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..rng import purposes
 from ..scenario.market import MarketScenario
 
 __all__ = ["verify"]
 
 
-def verify(scenario: MarketScenario, rng: np.random.Generator, readiness, theta, registered):
-    """``(readiness, theta, registered, poc)`` after the centres (inputs unchanged at 0)."""
+def verify(
+    scenario: MarketScenario, rng: np.random.Generator | np.random.SeedSequence, readiness,
+    theta, registered,
+):  # fmt: skip
+    """``(readiness, theta, registered, poc)`` after the centres (inputs unchanged at 0); from
+    a seed node, who goes and the gain come from streams of their own."""
     p = scenario.policy
     n = np.size(readiness)
     if p.poc_share <= 0.0 or n == 0:
         return readiness, theta, registered, np.zeros(n, bool)
-    poc = rng.random(n) < p.poc_share
-    gain = np.where(poc, rng.integers(1, 3, n), 0)
+    r_poc, r_gain = purposes(rng, "centres", "gains")
+    poc = r_poc.random(n) < p.poc_share
+    gain = np.where(poc, r_gain.integers(1, 3, n), 0)
     new = np.minimum(readiness + gain, 9)
     theta = theta + scenario.achievements.readiness_slope * (new - readiness)
     return new, theta, np.where(poc, registered + p.poc_days, registered), poc

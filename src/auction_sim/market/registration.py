@@ -19,21 +19,25 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..rng import purposes
 from ..scenario.market import MarketScenario
 
 __all__ = ["late_registrations", "on_time"]
 
 
 def late_registrations(
-    scenario: MarketScenario, rng: np.random.Generator, end, funded, registered
-) -> np.ndarray:
-    """Registration days with non-compliance applied (``registered`` unchanged at 1)."""
+    scenario: MarketScenario, rng: np.random.Generator | np.random.SeedSequence, end, funded,
+    registered,
+) -> np.ndarray:  # fmt: skip
+    """Registration days with non-compliance applied (``registered`` unchanged at 1); from a
+    seed node, who complies and the late days come from streams of their own."""
     p = scenario.policy
     if p.registration_compliance >= 1.0 or end.size == 0:
         return registered
     deadline = end + p.registration_days
-    late = funded & (rng.random(end.size) >= p.registration_compliance)
-    day = deadline + rng.uniform(0.0, 1.0, end.size) * p.registration_late_days
+    r_late, r_day = purposes(rng, "compliance", "late_days")
+    late = funded & (r_late.random(end.size) >= p.registration_compliance)
+    day = deadline + r_day.uniform(0.0, 1.0, end.size) * p.registration_late_days
     if p.registration_audit_days > 0:  # the first audit after the deadline finds it
         audit = (np.floor(deadline / p.registration_audit_days) + 1) * p.registration_audit_days
         day = np.minimum(day, audit)

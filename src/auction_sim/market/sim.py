@@ -44,14 +44,15 @@ from ..agents.negotiators import tactic_exponent
 from ..core.listing import relist_steps
 from ..pricing import signals
 from ..pricing.deals import deal_class
-from ..rng import stream
+from ..rng import child, stream
 from ..scenario.market import MarketScenario
 from . import buyers as B
 from . import institutions, policy, trades
 from .arrivals import draw_achievements, features
-from .buyers import close_item, draw_firms, gather_offers, seen_values, visit_batch
+from .buyers import close_item, gather_offers, seen_values, visit_batch
 from .catalog import Catalog
 from .choice import AUCTION, FREE, LISTING, NEGOTIATION, choose
+from .draws import GAP_CHUNK, Looks, draw_firms, visit_plan
 from .exemption import Channel
 from .insurance import Insurance
 from .ledger import Contract, Ledger, monthly_rmse
@@ -59,8 +60,6 @@ from .loans import Loans
 from .pricing import Pricer, oracle_params, oracle_posterior, price_rules
 
 __all__ = ["MarketSim", "MarketRun", "simulate"]
-
-_VISIT_CHUNK = 4096  # visits whose uniforms are drawn in one call
 
 
 class _ListingBatch(NamedTuple):
@@ -92,11 +91,11 @@ class MarketSim:
         self.horizon = float(m.horizon_days)
         self.n_fields = m.fields
 
-        ach = self.ach = draw_achievements(s, stream(seed, "achievements"))
+        ach = self.ach = draw_achievements(s, child(seed, "achievements"))
         n = self.n = ach.theta.size
         self.ach_value = ach.value
         self.ach_field = ach.field
-        self.firms = draw_firms(s, stream(seed, "firms"))
+        self.firms = draw_firms(s, child(seed, "firms"))
         by_field = [np.flatnonzero(self.firms.interested[:, f]) for f in range(m.fields)]
         self.firms_by_field = by_field
 
@@ -265,25 +264,17 @@ class MarketSim:
     def _visits(self):
         env = self.env
         s = self.scenario
-        rng = stream(self.seed, "visits")
-        n_v = int(rng.poisson(s.market.buyer_rate * self.horizon))
-        self.visits_run = n_v  # firm visits of the run (the benchmark's modelled unit)
-        times = np.sort(rng.uniform(0.0, self.horizon, n_v))
-        firm = rng.integers(0, s.buyers.firms, n_v)
-        looks = stream(self.seed, "looks")
-        extra = stream(self.seed, "broker_looks")  # its own stream: the firms' looks stay put
+        # a visit's day, firm and looks are keyed by its identity (market/draws.py)
+        plan = visit_plan(self.seed, s.market.buyer_rate, self.horizon, s.buyers.firms)
+        times, firm = plan.times, plan.firm
+        n_v = self.visits_run = times.size  # firm visits of the run (the benchmark's unit)
         k, k0 = self.looks_per_visit, self.scenario.buyers.attention
+        looks = Looks(self.seed, k)  # slots k0 .. k-1: the brokers' extra looks
         items = (self.ist, self.ifl, self.quotes)  # the visit kernel's tuples (buyers.py)
         firms = (self.firms.interests, self.firms.interested, self.firms.budget, self.firms.scale)
-        for c0 in range(0, n_v, _VISIT_CHUNK):
-            c1 = min(n_v, c0 + _VISIT_CHUNK)
-            u = looks.random((c1 - c0, k0, B.N_UNIFORMS))
-            z = looks.standard_normal((c1 - c0, k0, B.N_NORMALS))
-            if k > k0:
-                u = np.concatenate([u, extra.random((c1 - c0, k - k0, B.N_UNIFORMS))], axis=1)
-                z = np.concatenate(
-                    [z, extra.standard_normal((c1 - c0, k - k0, B.N_NORMALS))], axis=1
-                )
+        for c0 in range(0, n_v, GAP_CHUNK):
+            c1 = min(n_v, c0 + GAP_CHUNK)
+            u, z = looks.take(plan.band[c0:c1], plan.index[c0:c1])
             t = times[c0:c1]
             tl = t.tolist()
             fs = firm[c0:c1]

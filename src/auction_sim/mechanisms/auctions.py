@@ -40,8 +40,9 @@ from ..core import adaptive, timed
 from ..core.asymmetric import bid_and_clear, class_columns
 from ..core.clearing import FIRST_PRICE, SECOND_PRICE, clear_sealed
 from ..core.clock import clear_dutch, clear_english
-from ..rng import streams
-from ..valuemodels import draw_value_model
+from ..core.counters import slot_keys, slot_uniforms
+from ..rng import slots, stream
+from ..valuemodels import COUNTER_DISTS, draw_value_model, from_uniforms
 
 __all__ = [
     "DESCRIPTORS",
@@ -158,17 +159,33 @@ class AuctionLab:
     ----------
     scenario : AuctionScenario
     seed : numpy.random.SeedSequence
-        The task's seed; named streams ``values``, ``ties``, ``strategy``, ``arrivals``.
+        The task's seed.  Streams per bidder slot (slot ``j``, or ``(k, i)`` for bidder ``i`` of
+        class ``k``), each a function of the auction's index: counter-based uniforms
+        (:mod:`auction_sim.core.counters`; uniform, exponential and constant values by their
+        inverse distribution function), or for other value laws one NumPy generator per slot
+        (:func:`auction_sim.rng.slots`) drawn auction after auction:
+        ``values`` (``class_values`` with classes), ``ties``, ``strategy`` (ZI bids,
+        adaptive arms, who snipes), ``arrivals`` and ``snipe_leads`` (timed); per auction:
+        ``common_values`` (common / affiliated models) and the reaction delays of the timed
+        auction (a counter-based generator keyed by ``delays`` and the auction's index).  So
+        bidder ``j``'s numbers in auction ``i`` are the same whatever the number of bidders,
+        of auctions, the batch sizes, the reserve, format or strategy.
     """
 
     def __init__(self, scenario, seed: np.random.SeedSequence):
         self.scenario = scenario
         a, s = scenario.auction, scenario.strategy
         self.rules = AuctionRules.from_section(a)
-        self.rng_values, self.rng_ties, self.rng_strategy, self.rng_arrivals = streams(
-            seed, "values", "ties", "strategy", "arrivals"
-        )
         self.n = n_bidders(a)
+        if a.classes:
+            keys = [(k, i) for k, c in enumerate(a.classes) for i in range(c.count)]
+        else:
+            keys = list(range(self.n))
+        self.seed, self.keys, self._slots, self._keys = seed, keys, {}, {}
+        self.rng_common = stream(seed, "common_values")
+        self.delay_key = int(stream(seed, "delays").integers(0, 2**63))
+        self.done = 0  # auctions played so far (the index of the next one)
+        self.first = 0  # index of the first auction of the batch being played
         self.fn = None
         self.classes = a.classes
         self.cls = class_columns([c.count for c in a.classes]) if a.classes else None
@@ -191,7 +208,7 @@ class AuctionLab:
         if s.kind == "shade":
             return bidders.shaded(signals, s.shade)
         if s.kind == "zi":
-            return bidders.zero_intelligence(signals, self.rng_strategy)
+            return bidders.zero_intelligence(signals, self.uniforms("strategy", len(signals)))
         if s.kind == "equilibrium":
             if self.classes:
                 return bidders.class_equilibrium_bids(signals, self.cls, self.tables)
@@ -200,22 +217,45 @@ class AuctionLab:
             return bidders.equilibrium_bids(signals, self.fn)
         raise ValueError(f"strategy.kind {s.kind!r} has no static bids")
 
+    def slot_streams(self, name: str) -> list[np.random.Generator]:
+        """The generators of stream ``name``, one per bidder slot (made on first use)."""
+        if name not in self._slots:
+            self._slots[name] = slots(self.seed, name, self.keys)
+        return self._slots[name]
+
+    def uniforms(self, name: str, m: int) -> np.ndarray:
+        """``(m, n_bidders)`` uniforms of stream ``name`` for the batch's auctions: counter-based
+        (:mod:`auction_sim.core.counters`), a function of the slot and the auction's index."""
+        if name not in self._keys:
+            self._keys[name] = slot_keys(self.seed, name, self.keys)
+        return slot_uniforms(self._keys[name], self.first, m)
+
+    def slot_values(self, name: str, dists: list, m: int) -> np.ndarray:
+        """``(m, n_bidders)`` values, column ``j`` of law ``dists[j]``: from counter-based
+        uniforms when every law has a closed-form inverse, else one NumPy generator per slot."""
+        if all(d.dist in COUNTER_DISTS for d in dists):
+            return from_uniforms(dists, self.uniforms(name, m))
+        gens = self.slot_streams(name)
+        cols = [np.asarray(d.draw(g, (m,)), np.float64) for d, g in zip(dists, gens, strict=True)]
+        return np.ascontiguousarray(np.stack(cols, axis=1))
+
     def batch(self, m: int) -> AuctionBatch:
         """Play ``m`` more auctions."""
         a, s, rules = self.scenario.auction, self.scenario.strategy, self.rules
         n = self.n
+        first = self.first = self.done
+        self.done += m
         if self.classes:  # independent private values, class by class (columns in order)
-            values = np.concatenate(
-                [c.values.draw(self.rng_values, (m, c.count)) for c in self.classes], axis=1
-            ).astype(np.float64)
-            signals = values
+            dists = [c.values for c in self.classes for _ in range(c.count)]
+            values = signals = self.slot_values("class_values", dists, m)
         else:
+            x = self.slot_values("values", [a.values] * n, m)
             values, signals = draw_value_model(
-                a.value_model, a.values, a.common_share, self.rng_values, (m, n)
+                a.value_model, a.values, a.common_share, x, (m, n), common=self.rng_common
             )
-        tie_u = self.rng_ties.random((m, n))
+        tie_u = self.uniforms("ties", m)
         if s.kind == "adaptive":
-            arm_u = self.rng_strategy.random((m, n))
+            arm_u = self.uniforms("strategy", m)
             r = adaptive.play_adaptive(
                 signals, tie_u, arm_u, self.arms, self.logw, eta=s.learning_rate,
                 scale=self.scale, fmt=_ADAPTIVE_FMT[a.format], reserve=rules.reserve,
@@ -230,16 +270,16 @@ class AuctionLab:
             winner, price = rules.clear(bids, tie_u)
             return AuctionBatch(values, signals, bids, winner, price)
         # timed online English auction
-        arrive = self.rng_arrivals.random((m, n)) * rules.duration
+        arrive = self.uniforms("arrivals", m) * rules.duration
         if s.kind == "sniper":
-            snipe = self.rng_strategy.random((m, n)) < s.sniper_share
+            snipe = self.uniforms("strategy", m) < s.sniper_share
             kind = np.where(snipe, timed.SNIPER, timed.INCREMENTAL)
-            lead = self.rng_arrivals.random((m, n)) * s.snipe_lead
+            lead = self.uniforms("snipe_leads", m) * s.snipe_lead
             times = np.where(snipe, rules.duration - lead, arrive)
         else:
             kind = np.full((m, n), timed.PROXY, np.int64)
             times = arrive
-        key = int(self.rng_arrivals.integers(0, 2**63))
+        key = timed.shifted_key(self.delay_key, first)  # auction first + i's delays in row i
         r = timed.run_timed(
             bids, kind, times, reserve=rules.reserve, increment=rules.increment,
             duration=rules.duration, window=rules.closing_window, soft_close=rules.soft_close,

@@ -56,9 +56,11 @@ from typing import NamedTuple
 import numpy as np
 
 from ..core.bargaining import nash_solution
+from ..core.counters import slot_keys, slot_uniforms
 from ..core.equilibrium import BidFunction, bids_from_function, first_price_bid_function
 from ..core.scoring import FIRST_SCORE, SECOND_SCORE, clear_scoring
-from ..rng import streams
+from ..rng import columns, slots
+from ..valuemodels import COUNTER_DISTS, from_uniforms
 from ..values import draw_values
 
 __all__ = [
@@ -179,15 +181,21 @@ class ProcurementLab:
     ----------
     scenario : ProcurementScenario
     seed : numpy.random.SeedSequence
-        The task's seed; named streams ``costs`` and ``ties``.
+        The task's seed; streams ``costs`` and ``ties`` per supplier slot, contract after
+        contract (counter-based uniforms, :mod:`auction_sim.core.counters`, or one NumPy
+        generator per slot for cost laws without a closed-form inverse), so supplier ``j``'s
+        type in contract ``i`` is the same whatever the number of suppliers or contracts.
     """
 
     def __init__(self, scenario, seed: np.random.SeedSequence):
         self.scenario = scenario
         p = scenario.procurement
         self.rules = ProcurementRules.from_section(p)
-        self.rng_costs, self.rng_ties = streams(seed, "costs", "ties")
         self.n = p.suppliers
+        self.seed = seed
+        self.tie_keys = slot_keys(seed, "ties", range(self.n))
+        self.cost_keys = slot_keys(seed, "costs", range(self.n))
+        self.done = 0  # contracts played so far (the index of the next one)
         self.pseudo = SurplusDistribution(p.cost_types, p.quality_weight)
         self.fn: BidFunction | None = None
         if scenario.strategy.kind == "equilibrium" and p.format in ("first_score", "price_only"):
@@ -212,8 +220,15 @@ class ProcurementLab:
     def batch(self, m: int) -> ProcurementBatch:
         """Play ``m`` more procurements."""
         r = self.rules
-        theta = draw_values(self.scenario.procurement.cost_types, self.rng_costs, (m, self.n))
-        tie_u = self.rng_ties.random((m, self.n))
+        types = self.scenario.procurement.cost_types
+        first, self.done = self.done, self.done + m
+        if types.dist in COUNTER_DISTS:
+            theta = from_uniforms([types] * self.n, slot_uniforms(self.cost_keys, first, m))
+        else:
+            if first == 0:
+                self.rng_costs = slots(self.seed, "costs", range(self.n))
+            theta = columns(self.rng_costs, m, lambda g, k: draw_values(types, g, (k,)))
+        tie_u = slot_uniforms(self.tie_keys, first, m)
         max_surplus = self.pseudo.surplus(theta.min(axis=1))
         if r.format == "negotiation":
             return self._negotiate(theta, max_surplus)
