@@ -267,3 +267,67 @@ def test_the_looks_normals_are_standard_normal():
     z = z.reshape(-1)
     assert abs(z.mean()) < 0.01 and abs(z.std() - 1.0) < 0.01
     assert abs((np.abs(z) < 1.959964).mean() - 0.95) < 0.003
+
+
+# ---------------------------------------------------------------- the listing laboratory
+
+
+def test_a_listing_keeps_its_item_and_buyers_whatever_the_rate_and_counts():
+    """Listing k's value, estimate and buyers are keyed by (listing, period, band, index): a
+    higher buyer rate keeps every buyer of a lower one (time and fit) and adds others; more
+    listings or relists leave the shared ones unchanged."""
+    from auction_sim.mechanisms.listing import draw_arrivals
+    from auction_sim.values import Uniform
+
+    seed, fit = _seed(), Uniform(low=0.5, high=1.5)
+    v = np.linspace(1.0, 2.0, 300)
+
+    def buyers(rate, n=300, periods=4, first=0):
+        a = draw_arrivals(seed, first, v[:n], periods, rate, 20.0, fit)
+        return [
+            set(
+                zip(
+                    a.arrival[a.offsets[r] : a.offsets[r + 1]],
+                    a.values[a.offsets[r] : a.offsets[r + 1]],
+                    strict=True,
+                )
+            )
+            for r in range(n * periods)
+        ]
+
+    low, high = buyers(0.3), buyers(2.0)  # 6 and 40 expected buyers: one band and two
+    assert sum(map(len, high)) > 5 * sum(map(len, low))
+    assert all(a <= b for a, b in zip(low, high, strict=True))
+    assert buyers(0.3, n=100) == low[: 100 * 4]
+    two = buyers(0.3, periods=2)
+    assert all(two[2 * k + p] == low[4 * k + p] for k in range(300) for p in range(2))
+    assert buyers(0.3, n=100, first=200) != low[-400:]  # listing 200 is not listing 0 ...
+    tail = draw_arrivals(seed, 200, v[200:], 4, 0.3, 20.0, fit)  # ... but chunks agree
+    both = draw_arrivals(seed, 0, v, 4, 0.3, 20.0, fit)
+    k = both.offsets[800]
+    np.testing.assert_array_equal(tail.arrival, both.arrival[k:])
+    np.testing.assert_array_equal(tail.values, both.values[k:])
+
+
+def test_listing_buyer_counts_are_poisson():
+    from auction_sim.mechanisms.listing import draw_arrivals
+    from auction_sim.values import Uniform
+
+    for rate in (0.3, 2.0):
+        a = draw_arrivals(_seed(), 0, np.ones(20000), 1, rate, 20.0, Uniform(low=0.5, high=1.5))
+        c = np.diff(a.offsets)
+        lam = rate * 20.0
+        assert abs(c.mean() - lam) < 4 * np.sqrt(lam / c.size)
+        assert abs(c.var() / lam - 1.0) < 0.05
+        assert abs(a.arrival.mean() - 10.0) < 0.1 and abs(a.values.mean() - 1.0) < 0.01
+
+
+def test_a_listing_run_at_two_rates_shares_its_items():
+    from auction_sim.experiments.listing import run_point
+
+    def run(rate):
+        raw = {"kind": "listing", "seed": 3, "listing": {"listings": 2000, "buyer_rate": rate}}
+        return run_point(scenario_from_dict(raw).model, _seed())
+
+    lo, hi = run(0.1), run(0.5)
+    assert hi["sale_rate"] > lo["sale_rate"] and hi["bidding_share"] > lo["bidding_share"]

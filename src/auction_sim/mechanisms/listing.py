@@ -10,14 +10,18 @@ holder receives.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
+from numba import njit
 
+from ..core.counters import derive, slot_keys, unit
 from ..core.listing import AUCTION, FIRST_COME, ListingResult, relist_steps, run_listings
+from ..valuemodels import COUNTER_DISTS, from_uniforms
 
-__all__ = ["DESCRIPTOR", "BuyerArrivals", "ListedTrade", "ListingOutcome", "draw_arrivals"]
+__all__ = ["DESCRIPTOR", "BAND", "BuyerArrivals", "ListedTrade", "ListingOutcome", "draw_arrivals"]
 
 DESCRIPTOR = {
     "moves": "posted price; buyers arrive over time",
@@ -42,30 +46,102 @@ class ListingOutcome(NamedTuple):
     receipt: np.ndarray  # float64, (n_listings,), what the holder receives (0 unsold)
 
 
+BAND = 32.0
+"""Expected buyers of one band of levels per (listing, period): ``buyer_rate * period_days``
+of 100 draws 4 bands, 3 full and the top one thinned."""
+
+
+@njit(cache=True, inline="always")
+def _poisson(u, lam):
+    """Inverse distribution function of Poisson(``lam``) at ``u`` (``lam <= BAND``): non
+    decreasing in ``lam``, so a higher rate never has fewer points from the same ``u``."""
+    pk = math.exp(-lam)
+    cdf = pk
+    c = 0
+    while cdf <= u and c < 1000:
+        c += 1
+        pk *= lam / c
+        cdf += pk
+    return c
+
+
+@njit(cache=True)
+def _keyed_buyers(key_count, key_time, key_fit, first, n, n_periods, lam, period_days):
+    """Buyers of listings ``first .. first + n - 1`` (all periods), counter-based.  The
+    expected count ``lam`` of a (listing, period) is cut into bands of :data:`BAND`; band
+    ``b``'s count is Poisson of its share from output ``b`` of the (listing, period) key of
+    ``counts``; buyer ``j`` of band ``b`` has time and fit uniforms of index ``j`` under the
+    (listing, period, band) keys of ``times`` and ``fits``."""
+    rows = n * n_periods
+    n_bands = max(1, math.ceil(lam / BAND))
+    counts = np.zeros((rows, n_bands), np.int64)
+    for i in range(n):
+        kc = derive(key_count, first + i)
+        for p in range(n_periods):
+            kp = derive(kc, p)
+            for b in range(n_bands):
+                counts[i * n_periods + p, b] = _poisson(unit(kp, b), min(BAND, lam - b * BAND))
+    offsets = np.zeros(rows + 1, np.int64)
+    for r in range(rows):
+        offsets[r + 1] = offsets[r]
+        for b in range(n_bands):
+            offsets[r + 1] += counts[r, b]
+    arrival = np.empty(offsets[rows])
+    u_fit = np.empty(offsets[rows])
+    owner = np.empty(offsets[rows], np.int64)
+    for i in range(n):
+        kt0, kf0 = derive(key_time, first + i), derive(key_fit, first + i)
+        for p in range(n_periods):
+            r = i * n_periods + p
+            o = offsets[r]
+            if offsets[r + 1] == o:
+                continue
+            kt1, kf1 = derive(kt0, p), derive(kf0, p)
+            for b in range(n_bands):
+                kt, kf = derive(kt1, b), derive(kf1, b)
+                for j in range(counts[r, b]):
+                    arrival[o] = unit(kt, j) * period_days
+                    u_fit[o] = unit(kf, j)
+                    owner[o] = i
+                    o += 1
+    return offsets, arrival, u_fit, owner
+
+
 def draw_arrivals(
-    rng: np.random.Generator,
+    seed: np.random.SeedSequence,
+    first: int,
     item_values: np.ndarray,
     n_periods: int,
     buyer_rate: float,
     period_days: float,
     fit,
 ) -> BuyerArrivals:
-    """Poisson buyer arrivals for every (listing, period).
+    """Poisson buyer arrivals for every (listing, period) of listings ``first, first + 1,
+    ...`` (``item_values`` in that order), keyed by (listing, period, buyer) under the
+    ``buyers`` node of ``seed``.
 
-    The count in each period is Poisson(``buyer_rate * period_days``); given the count,
-    arrival times are independent uniforms on ``[0, period_days)`` (a Poisson process);
-    each buyer's value is the item's value times an independent draw of ``fit``.
+    The banded rule of :mod:`auction_sim.market.draws` (arrivals at a rate are the points
+    below that rate of a process in (time, level), levels cut into bands), counter-based:
+    a full band's count is Poisson(:data:`BAND`), the top band's Poisson of the rest by the
+    inverse distribution function of one uniform, so it never falls when the rate grows;
+    buyer ``(band, j)`` arrives at a uniform time in ``[0, period_days)``.  A higher rate
+    keeps every buyer of a lower one (same identity, arrival time and fit) and adds others;
+    a listing's buyers do not depend on how many listings or periods a run has, nor on the
+    chunks.  A buyer's value is the item's value times a draw of ``fit`` (by its inverse
+    distribution function from the buyer's uniform).
     """
     item_values = np.asarray(item_values, dtype=np.float64)
     n = item_values.shape[0]
-    counts = rng.poisson(buyer_rate * period_days, size=(n, n_periods))
-    offsets = np.zeros(n * n_periods + 1, np.int64)
-    np.cumsum(counts.ravel(), out=offsets[1:])
-    m = int(offsets[-1])
-    owner = np.repeat(np.arange(n), counts.sum(axis=1))
-    values = item_values[owner] * np.asarray(fit.draw(rng, (m,)), dtype=np.float64)
-    arrival = rng.uniform(0.0, period_days, size=m)
-    return BuyerArrivals(offsets, values, arrival)
+    key_count, key_time, key_fit = slot_keys(seed, "buyers", ["counts", "times", "fits"])
+    offsets, arrival, u, owner = _keyed_buyers(
+        key_count, key_time, key_fit, np.int64(first), n, int(n_periods),
+        float(buyer_rate) * float(period_days), float(period_days),
+    )  # fmt: skip
+    if fit.dist in COUNTER_DISTS:
+        factor = from_uniforms([fit], u[:, None])[:, 0]
+    else:
+        factor = np.asarray(fit.ppf(u), dtype=np.float64)
+    return BuyerArrivals(offsets, item_values[owner] * factor, arrival)
 
 
 @dataclass(frozen=True)
