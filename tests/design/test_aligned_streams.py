@@ -331,3 +331,60 @@ def test_a_listing_run_at_two_rates_shares_its_items():
 
     lo, hi = run(0.1), run(0.5)
     assert hi["sale_rate"] > lo["sale_rate"] and hi["bidding_share"] > lo["bidding_share"]
+
+
+# ---------------------------------------------------------------- the double auction laboratory
+
+
+def _double(rule="call", buyers=None):
+    from auction_sim.experiments.double_auction import trader_slots
+
+    raw = {"kind": "double_auction", "seed": 2, "market": {"rule": rule, "periods": 3}}
+    if buyers is not None:
+        raw["market"]["buyer_values"] = buyers
+    sc = scenario_from_dict(raw).model
+    m = sc.market
+    return sc, trader_slots(len(m.buyer_values), len(m.seller_costs))
+
+
+def test_a_trader_keeps_its_quote_draws_whatever_the_number_of_traders():
+    """Call rule: the quote and priority uniforms of trader slot j's unit l in period p are
+    the same with one buyer more (sellers keep theirs: they are keyed apart)."""
+    from auction_sim.core.counters import slot_keys
+    from auction_sim.experiments.double_auction import unit_uniforms
+
+    sc, slots = _double()
+    extra = [list(v) for v in sc.market.buyer_values] + [[150.0, 140.0]]
+    sc2, slots2 = _double(buyers=extra)
+    assert len(slots2) == len(slots) + 1
+
+    def draws(slots, sc):
+        units = [len(u) for u in sc.market.buyer_values + sc.market.seller_costs]
+        owner = np.repeat(np.arange(len(units)), units)
+        ix = np.concatenate([np.arange(k) for k in units])
+        out = {}
+        for name in ("prices", "order"):
+            u = unit_uniforms(slot_keys(_seed(), name, slots), owner, ix, 3)
+            out[name] = {(slots[o], i, p): u[p, r] for p in range(3)
+                         for r, (o, i) in enumerate(zip(owner, ix, strict=True))}  # fmt: skip
+        return out
+
+    a, b = draws(slots, sc), draws(slots2, sc2)
+    for name in a:
+        assert a[name] == {k: v for k, v in b[name].items() if k in a[name]}
+        assert len(b[name]) == len(a[name]) + 2 * 3
+
+
+def test_continuous_double_auction_quoters_race_per_trader_clocks():
+    """Continuous rule: who quotes is the trader whose own clock (unit-exponential gaps keyed
+    by the trader and the period) rings first, so a trader's quote times and price draws are
+    the same whatever the other traders; the choice is uniform among active traders."""
+    from auction_sim.experiments.double_auction import session
+
+    sc, _ = _double("continuous")
+    a = session(sc, _seed())
+    b = session(sc, _seed())
+    np.testing.assert_array_equal(a.price, b.price)
+    runs = [session(sc, _seed(r)).per_period()["volume"].mean() for r in range(20)]
+    ce = a.ce_quantity
+    assert ce * 0.6 < np.mean(runs) <= ce + 2
