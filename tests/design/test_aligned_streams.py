@@ -388,3 +388,40 @@ def test_continuous_double_auction_quoters_race_per_trader_clocks():
     runs = [session(sc, _seed(r)).per_period()["volume"].mean() for r in range(20)]
     ce = a.ce_quantity
     assert ce * 0.6 < np.mean(runs) <= ce + 2
+
+
+# ---------------------------------------------------------------- the pricing laboratory
+
+
+def _population(**over):
+    from auction_sim.pricing.population import simulate
+
+    raw = {"kind": "pricing", "pricing": {"achievements": 800, "reviewers": 60, **over}}
+    return simulate(scenario_from_dict(raw).model.pricing, _seed())
+
+
+def test_pricing_keeps_achievements_reviewers_seats_and_quotes_whatever_the_counts():
+    """Achievement i (features, value), reviewer j (field, bias, noise level), seat t of
+    achievement i (own field or not, its uniform and score noise) and quote q of achievement
+    i are the same with 800 or 1,200 achievements, 60 or 90 reviewers, 3 or 5 inquiries."""
+    base = _population()
+    more = _population(achievements=1200)
+    a, b = base.achievements, more.achievements
+    for f in ("field", "trl", "holder", "prior_mean", "theta"):
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f)[:800], f)
+    n = 800 * 5  # panel 5: the first 800 achievements' seats
+    np.testing.assert_array_equal(base.panels.reviewer, more.panels.reviewer[:n])
+    np.testing.assert_array_equal(base.panels.score, more.panels.score[:n])
+    big = _population(reviewers=90)
+    for f in ("field", "bias", "sd"):
+        np.testing.assert_array_equal(getattr(base.pool, f), getattr(big.pool, f)[:60], f)
+    np.testing.assert_array_equal(a.theta, big.achievements.theta)
+    # a seat's noise is the same: scores differ only by who sits there (bias, noise level)
+    p, q = base.panels, big.panels
+    z_p = (p.score - 5.0 - a.theta[p.achievement] - base.pool.bias[p.reviewer]) / p.sd
+    z_q = (q.score - 5.0 - a.theta[q.achievement] - big.pool.bias[q.reviewer]) / q.sd
+    np.testing.assert_allclose(z_p, z_q, rtol=0, atol=1e-9)
+    five = _population(inquiries=5)
+    lq3 = base.quotes.log_quote.reshape(800, 3)
+    lq5 = five.quotes.log_quote.reshape(800, 5)
+    np.testing.assert_array_equal(lq3, lq5[:, :3])
