@@ -51,36 +51,51 @@ BAND = 32.0
 of 100 draws 4 bands, 3 full and the top one thinned."""
 
 
-@njit(cache=True, inline="always")
-def _poisson(u, lam):
-    """Inverse distribution function of Poisson(``lam``) at ``u`` (``lam <= BAND``): non
-    decreasing in ``lam``, so a higher rate never has fewer points from the same ``u``."""
-    pk = math.exp(-lam)
-    cdf = pk
+def _poisson_cdf(lam: float) -> np.ndarray:
+    """Distribution function of Poisson(``lam``) at 0, 1, ... up to where it reaches 1 (in
+    floating point), for :func:`_poisson`."""
+    pk = cdf = math.exp(-lam)
+    out = [cdf]
     c = 0
-    while cdf <= u and c < 1000:
+    while cdf < 1.0 and c < 1000:
         c += 1
         pk *= lam / c
+        if cdf + pk == cdf and c > lam:
+            break
         cdf += pk
+        out.append(cdf)
+    return np.array(out)
+
+
+@njit(cache=True, inline="always")
+def _poisson(u, cdf):
+    """Inverse distribution function at ``u`` (``cdf`` of :func:`_poisson_cdf`): the number
+    of points is the first ``c`` with ``cdf[c] > u``.  Non decreasing in the mean, so a
+    higher rate never has fewer points from the same ``u``."""
+    c = 0
+    while c < cdf.size and cdf[c] <= u:
+        c += 1
     return c
 
 
 @njit(cache=True)
-def _keyed_buyers(key_count, key_time, key_fit, first, n, n_periods, lam, period_days):
+def _keyed_buyers(key_count, key_time, key_fit, first, item_values, n_periods, cdf_full, cdf_top,
+                  n_bands, period_days):  # fmt: skip
     """Buyers of listings ``first .. first + n - 1`` (all periods), counter-based.  The
     expected count ``lam`` of a (listing, period) is cut into bands of :data:`BAND`; band
     ``b``'s count is Poisson of its share from output ``b`` of the (listing, period) key of
     ``counts``; buyer ``j`` of band ``b`` has time and fit uniforms of index ``j`` under the
     (listing, period, band) keys of ``times`` and ``fits``."""
+    n = item_values.size
     rows = n * n_periods
-    n_bands = max(1, math.ceil(lam / BAND))
     counts = np.zeros((rows, n_bands), np.int64)
     for i in range(n):
         kc = derive(key_count, first + i)
         for p in range(n_periods):
             kp = derive(kc, p)
             for b in range(n_bands):
-                counts[i * n_periods + p, b] = _poisson(unit(kp, b), min(BAND, lam - b * BAND))
+                cdf = cdf_top if b == n_bands - 1 else cdf_full
+                counts[i * n_periods + p, b] = _poisson(unit(kp, b), cdf)
     offsets = np.zeros(rows + 1, np.int64)
     for r in range(rows):
         offsets[r + 1] = offsets[r]
@@ -88,7 +103,7 @@ def _keyed_buyers(key_count, key_time, key_fit, first, n, n_periods, lam, period
             offsets[r + 1] += counts[r, b]
     arrival = np.empty(offsets[rows])
     u_fit = np.empty(offsets[rows])
-    owner = np.empty(offsets[rows], np.int64)
+    value = np.empty(offsets[rows])
     for i in range(n):
         kt0, kf0 = derive(key_time, first + i), derive(key_fit, first + i)
         for p in range(n_periods):
@@ -102,9 +117,9 @@ def _keyed_buyers(key_count, key_time, key_fit, first, n, n_periods, lam, period
                 for j in range(counts[r, b]):
                     arrival[o] = unit(kt, j) * period_days
                     u_fit[o] = unit(kf, j)
-                    owner[o] = i
+                    value[o] = item_values[i]
                     o += 1
-    return offsets, arrival, u_fit, owner
+    return offsets, arrival, u_fit, value
 
 
 def draw_arrivals(
@@ -130,18 +145,19 @@ def draw_arrivals(
     chunks.  A buyer's value is the item's value times a draw of ``fit`` (by its inverse
     distribution function from the buyer's uniform).
     """
-    item_values = np.asarray(item_values, dtype=np.float64)
-    n = item_values.shape[0]
+    item_values = np.ascontiguousarray(item_values, dtype=np.float64)
     key_count, key_time, key_fit = slot_keys(seed, "buyers", ["counts", "times", "fits"])
-    offsets, arrival, u, owner = _keyed_buyers(
-        key_count, key_time, key_fit, np.int64(first), n, int(n_periods),
-        float(buyer_rate) * float(period_days), float(period_days),
+    lam = float(buyer_rate) * float(period_days)
+    n_bands = max(1, math.ceil(lam / BAND))
+    offsets, arrival, u, value = _keyed_buyers(
+        key_count, key_time, key_fit, np.int64(first), item_values, int(n_periods),
+        _poisson_cdf(BAND), _poisson_cdf(lam - (n_bands - 1) * BAND), n_bands, float(period_days),
     )  # fmt: skip
     if fit.dist in COUNTER_DISTS:
-        factor = from_uniforms([fit], u[:, None])[:, 0]
+        value *= from_uniforms([fit], u[:, None])[:, 0]
     else:
-        factor = np.asarray(fit.ppf(u), dtype=np.float64)
-    return BuyerArrivals(offsets, item_values[owner] * factor, arrival)
+        value *= np.asarray(fit.ppf(u), dtype=np.float64)
+    return BuyerArrivals(offsets, value, arrival)
 
 
 @dataclass(frozen=True)
