@@ -19,7 +19,7 @@ from numba import njit
 
 from ..core.counters import derive, slot_keys, unit
 from ..core.listing import AUCTION, FIRST_COME, ListingResult, relist_steps, run_listings
-from ..valuemodels import COUNTER_DISTS, from_uniforms
+from ..valuemodels import COUNTER_DISTS
 
 __all__ = ["DESCRIPTOR", "BAND", "BuyerArrivals", "ListedTrade", "ListingOutcome", "draw_arrivals"]
 
@@ -80,12 +80,16 @@ def _poisson(u, cdf):
 
 @njit(cache=True)
 def _keyed_buyers(key_count, key_time, key_fit, first, item_values, n_periods, cdf_full, cdf_top,
-                  n_bands, period_days):  # fmt: skip
+                  n_bands, period_days, fit_kind, fit_a, fit_b):  # fmt: skip
     """Buyers of listings ``first .. first + n - 1`` (all periods), counter-based.  The
     expected count ``lam`` of a (listing, period) is cut into bands of :data:`BAND`; band
     ``b``'s count is Poisson of its share from output ``b`` of the (listing, period) key of
     ``counts``; buyer ``j`` of band ``b`` has time and fit uniforms of index ``j`` under the
-    (listing, period, band) keys of ``times`` and ``fits``."""
+    (listing, period, band) keys of ``times`` and ``fits``.  The fit factor from its uniform
+    ``u`` (as :func:`~auction_sim.valuemodels.from_uniforms`): ``fit_kind`` 0 ``u * fit_a +
+    fit_b`` (uniform), 1 ``log1p(-u) * fit_a`` (exponential, ``fit_a = -scale``), 2
+    ``fit_a`` (constant); 3: ``value`` is the item's value and ``u`` is returned for the
+    caller's inverse distribution function."""
     n = item_values.size
     rows = n * n_periods
     counts = np.zeros((rows, n_bands), np.int64)
@@ -102,7 +106,7 @@ def _keyed_buyers(key_count, key_time, key_fit, first, item_values, n_periods, c
         for b in range(n_bands):
             offsets[r + 1] += counts[r, b]
     arrival = np.empty(offsets[rows])
-    u_fit = np.empty(offsets[rows])
+    u_fit = np.empty(offsets[rows] if fit_kind == 3 else 0)
     value = np.empty(offsets[rows])
     for i in range(n):
         kt0, kf0 = derive(key_time, first + i), derive(key_fit, first + i)
@@ -116,8 +120,16 @@ def _keyed_buyers(key_count, key_time, key_fit, first, item_values, n_periods, c
                 kt, kf = derive(kt1, b), derive(kf1, b)
                 for j in range(counts[r, b]):
                     arrival[o] = unit(kt, j) * period_days
-                    u_fit[o] = unit(kf, j)
-                    value[o] = item_values[i]
+                    u = unit(kf, j)
+                    if fit_kind == 0:
+                        value[o] = item_values[i] * (u * fit_a + fit_b)
+                    elif fit_kind == 1:
+                        value[o] = item_values[i] * (math.log1p(-u) * fit_a)
+                    elif fit_kind == 2:
+                        value[o] = item_values[i] * fit_a
+                    else:
+                        u_fit[o] = u
+                        value[o] = item_values[i]
                     o += 1
     return offsets, arrival, u_fit, value
 
@@ -149,15 +161,23 @@ def draw_arrivals(
     key_count, key_time, key_fit = slot_keys(seed, "buyers", ["counts", "times", "fits"])
     lam = float(buyer_rate) * float(period_days)
     n_bands = max(1, math.ceil(lam / BAND))
+    kind, a, b = _FIT[fit.dist](fit) if fit.dist in _FIT else (3, 0.0, 0.0)
     offsets, arrival, u, value = _keyed_buyers(
         key_count, key_time, key_fit, np.int64(first), item_values, int(n_periods),
         _poisson_cdf(BAND), _poisson_cdf(lam - (n_bands - 1) * BAND), n_bands, float(period_days),
+        kind, float(a), float(b),
     )  # fmt: skip
-    if fit.dist in COUNTER_DISTS:
-        value *= from_uniforms([fit], u[:, None])[:, 0]
-    else:
+    if kind == 3:  # a law without a closed-form inverse here
         value *= np.asarray(fit.ppf(u), dtype=np.float64)
     return BuyerArrivals(offsets, value, arrival)
+
+
+_FIT = {  # the inverse distribution functions of valuemodels.from_uniforms, in the kernel
+    "uniform": lambda d: (0, d.high - d.low, d.low),
+    "exponential": lambda d: (1, -d.scale, 0.0),
+    "constant": lambda d: (2, d.value, 0.0),
+}
+assert set(_FIT) == set(COUNTER_DISTS)
 
 
 @dataclass(frozen=True)
