@@ -134,7 +134,7 @@ def _market(**over):
     raw = json.loads(json.dumps(MARKET))
     for key, v in over.items():
         sec, k = key.split("__")
-        raw[sec][k] = v
+        raw.setdefault(sec, {})[k] = v
     return scenario_from_dict(raw).model
 
 
@@ -425,3 +425,34 @@ def test_pricing_keeps_achievements_reviewers_seats_and_quotes_whatever_the_coun
     lq3 = base.quotes.log_quote.reshape(800, 3)
     lq5 = five.quotes.log_quote.reshape(800, 5)
     np.testing.assert_array_equal(lq3, lq5[:, :3])
+
+
+def test_a_project_keeps_its_per_achievement_draws_when_results_arrive_faster():
+    """Brokers, due diligence (and the evaluated readiness), adoption, exemption, loans and
+    institutions are keyed by the project (its index in the aligned achievement draw), not by
+    its rank by registration day: a project registered at both achievement rates keeps them."""
+    from auction_sim.market.sim import MarketSim
+
+    over = {
+        "policy__broker_share": 0.3,
+        "policy__pledge_share": 0.5,
+        "policy__pledge_default_rate": 0.2,
+        "policy__institutions_per_holder": 3,
+    }
+    a, b = (MarketSim(_market(market__achievement_rate=r, **over), _seed()) for r in (5.0, 8.0))
+    ia, ib = a.ach.identity, b.ach.identity
+    shared, ka, kb = np.intersect1d(ia, ib, return_indices=True)
+    assert shared.size > 0.5 * ia.size and ib.size > ia.size
+    assert not np.array_equal(ka, kb)  # the shared projects' ranks by registration differ
+    np.testing.assert_array_equal(a.ach.theta[ka], b.ach.theta[kb])
+    for x, y in [
+        (a.brokered, b.brokered),
+        (a.diligence, b.diligence),
+        (a.ach_seen.readiness, b.ach_seen.readiness),
+        (a.loans.pledges, b.loans.pledges),
+        (a.loans.defaults, b.loans.defaults),
+        (a.institutions.of, b.institutions.of),
+        (a.channel.access, b.channel.access),
+    ]:
+        np.testing.assert_array_equal(x[ka], y[kb])
+    assert a.brokered.any() and a.loans.pledges.any()
