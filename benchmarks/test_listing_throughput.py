@@ -31,7 +31,9 @@ def batch(request):
     rng = np.random.default_rng(0)
     values = L.values.draw(rng, (N,))
     prices = mech.list_prices(values, rng)
-    arrivals = draw_arrivals(rng, values, mech.n_periods, L.buyer_rate, L.period_days, L.fit)
+    arrivals = draw_arrivals(
+        task_seed(1, {}, 0), 0, values, mech.n_periods, L.buyer_rate, L.period_days, L.fit
+    )
     return request.param, s, mech, prices, arrivals
 
 

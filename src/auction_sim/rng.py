@@ -21,7 +21,8 @@ replication alone; every point of the grid then sees the numbers of the unswept 
 replication by replication, and points differ only through the swept parameters.
 
 Streams per entity, so that pairing survives a parameter that changes *how many* numbers a
-run draws (``auction.bidders``, ``auction.auctions``, ``market.buyer_rate``, ``buyers.firms``):
+run draws (``auction.bidders``, ``auction.auctions``, ``market.buyer_rate``, ``buyers.firms``,
+``listing.buyer_rate``, the double auction's traders, ``pricing.reviewers``):
 a purpose whose draws belong to entities (a bidder slot, a firm, an achievement, a visit)
 gets one generator per entity, :func:`slots` (``child(child(node, name), j)``), drawn in the
 order of the entity's own events (bidder slot j's values auction after auction), or one

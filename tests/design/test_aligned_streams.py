@@ -134,7 +134,7 @@ def _market(**over):
     raw = json.loads(json.dumps(MARKET))
     for key, v in over.items():
         sec, k = key.split("__")
-        raw[sec][k] = v
+        raw.setdefault(sec, {})[k] = v
     return scenario_from_dict(raw).model
 
 
@@ -267,3 +267,192 @@ def test_the_looks_normals_are_standard_normal():
     z = z.reshape(-1)
     assert abs(z.mean()) < 0.01 and abs(z.std() - 1.0) < 0.01
     assert abs((np.abs(z) < 1.959964).mean() - 0.95) < 0.003
+
+
+# ---------------------------------------------------------------- the listing laboratory
+
+
+def test_a_listing_keeps_its_item_and_buyers_whatever_the_rate_and_counts():
+    """Listing k's value, estimate and buyers are keyed by (listing, period, band, index): a
+    higher buyer rate keeps every buyer of a lower one (time and fit) and adds others; more
+    listings or relists leave the shared ones unchanged."""
+    from auction_sim.mechanisms.listing import draw_arrivals
+    from auction_sim.values import Uniform
+
+    seed, fit = _seed(), Uniform(low=0.5, high=1.5)
+    v = np.linspace(1.0, 2.0, 300)
+
+    def buyers(rate, n=300, periods=4, first=0):
+        a = draw_arrivals(seed, first, v[:n], periods, rate, 20.0, fit)
+        return [
+            set(
+                zip(
+                    a.arrival[a.offsets[r] : a.offsets[r + 1]],
+                    a.values[a.offsets[r] : a.offsets[r + 1]],
+                    strict=True,
+                )
+            )
+            for r in range(n * periods)
+        ]
+
+    low, high = buyers(0.3), buyers(2.0)  # 6 and 40 expected buyers: one band and two
+    assert sum(map(len, high)) > 5 * sum(map(len, low))
+    assert all(a <= b for a, b in zip(low, high, strict=True))
+    assert buyers(0.3, n=100) == low[: 100 * 4]
+    two = buyers(0.3, periods=2)
+    assert all(two[2 * k + p] == low[4 * k + p] for k in range(300) for p in range(2))
+    assert buyers(0.3, n=100, first=200) != low[-400:]  # listing 200 is not listing 0 ...
+    tail = draw_arrivals(seed, 200, v[200:], 4, 0.3, 20.0, fit)  # ... but chunks agree
+    both = draw_arrivals(seed, 0, v, 4, 0.3, 20.0, fit)
+    k = both.offsets[800]
+    np.testing.assert_array_equal(tail.arrival, both.arrival[k:])
+    np.testing.assert_array_equal(tail.values, both.values[k:])
+
+
+def test_listing_buyer_counts_are_poisson():
+    from auction_sim.mechanisms.listing import draw_arrivals
+    from auction_sim.values import Uniform
+
+    for rate in (0.3, 2.0):
+        a = draw_arrivals(_seed(), 0, np.ones(20000), 1, rate, 20.0, Uniform(low=0.5, high=1.5))
+        c = np.diff(a.offsets)
+        lam = rate * 20.0
+        assert abs(c.mean() - lam) < 4 * np.sqrt(lam / c.size)
+        assert abs(c.var() / lam - 1.0) < 0.05
+        assert abs(a.arrival.mean() - 10.0) < 0.1 and abs(a.values.mean() - 1.0) < 0.01
+
+
+def test_a_listing_run_at_two_rates_shares_its_items():
+    from auction_sim.experiments.listing import run_point
+
+    def run(rate):
+        raw = {"kind": "listing", "seed": 3, "listing": {"listings": 2000, "buyer_rate": rate}}
+        return run_point(scenario_from_dict(raw).model, _seed())
+
+    lo, hi = run(0.1), run(0.5)
+    assert hi["sale_rate"] > lo["sale_rate"] and hi["bidding_share"] > lo["bidding_share"]
+
+
+# ---------------------------------------------------------------- the double auction laboratory
+
+
+def _double(rule="call", buyers=None):
+    from auction_sim.experiments.double_auction import trader_slots
+
+    raw = {"kind": "double_auction", "seed": 2, "market": {"rule": rule, "periods": 3}}
+    if buyers is not None:
+        raw["market"]["buyer_values"] = buyers
+    sc = scenario_from_dict(raw).model
+    m = sc.market
+    return sc, trader_slots(len(m.buyer_values), len(m.seller_costs))
+
+
+def test_a_trader_keeps_its_quote_draws_whatever_the_number_of_traders():
+    """Call rule: the quote and priority uniforms of trader slot j's unit l in period p are
+    the same with one buyer more (sellers keep theirs: they are keyed apart)."""
+    from auction_sim.core.counters import slot_keys
+    from auction_sim.experiments.double_auction import unit_uniforms
+
+    sc, slots = _double()
+    extra = [list(v) for v in sc.market.buyer_values] + [[150.0, 140.0]]
+    sc2, slots2 = _double(buyers=extra)
+    assert len(slots2) == len(slots) + 1
+
+    def draws(slots, sc):
+        units = [len(u) for u in sc.market.buyer_values + sc.market.seller_costs]
+        owner = np.repeat(np.arange(len(units)), units)
+        ix = np.concatenate([np.arange(k) for k in units])
+        out = {}
+        for name in ("prices", "order"):
+            u = unit_uniforms(slot_keys(_seed(), name, slots), owner, ix, 3)
+            out[name] = {(slots[o], i, p): u[p, r] for p in range(3)
+                         for r, (o, i) in enumerate(zip(owner, ix, strict=True))}  # fmt: skip
+        return out
+
+    a, b = draws(slots, sc), draws(slots2, sc2)
+    for name in a:
+        assert a[name] == {k: v for k, v in b[name].items() if k in a[name]}
+        assert len(b[name]) == len(a[name]) + 2 * 3
+
+
+def test_continuous_double_auction_quoters_race_per_trader_clocks():
+    """Continuous rule: who quotes is the trader whose own clock (unit-exponential gaps keyed
+    by the trader and the period) rings first, so a trader's quote times and price draws are
+    the same whatever the other traders; the choice is uniform among active traders."""
+    from auction_sim.experiments.double_auction import session
+
+    sc, _ = _double("continuous")
+    a = session(sc, _seed())
+    b = session(sc, _seed())
+    np.testing.assert_array_equal(a.price, b.price)
+    runs = [session(sc, _seed(r)).per_period()["volume"].mean() for r in range(20)]
+    ce = a.ce_quantity
+    assert ce * 0.6 < np.mean(runs) <= ce + 2
+
+
+# ---------------------------------------------------------------- the pricing laboratory
+
+
+def _population(**over):
+    from auction_sim.pricing.population import simulate
+
+    raw = {"kind": "pricing", "pricing": {"achievements": 800, "reviewers": 60, **over}}
+    return simulate(scenario_from_dict(raw).model.pricing, _seed())
+
+
+def test_pricing_keeps_achievements_reviewers_seats_and_quotes_whatever_the_counts():
+    """Achievement i (features, value), reviewer j (field, bias, noise level), seat t of
+    achievement i (own field or not, its uniform and score noise) and quote q of achievement
+    i are the same with 800 or 1,200 achievements, 60 or 90 reviewers, 3 or 5 inquiries."""
+    base = _population()
+    more = _population(achievements=1200)
+    a, b = base.achievements, more.achievements
+    for f in ("field", "trl", "holder", "prior_mean", "theta"):
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f)[:800], f)
+    n = 800 * 5  # panel 5: the first 800 achievements' seats
+    np.testing.assert_array_equal(base.panels.reviewer, more.panels.reviewer[:n])
+    np.testing.assert_array_equal(base.panels.score, more.panels.score[:n])
+    big = _population(reviewers=90)
+    for f in ("field", "bias", "sd"):
+        np.testing.assert_array_equal(getattr(base.pool, f), getattr(big.pool, f)[:60], f)
+    np.testing.assert_array_equal(a.theta, big.achievements.theta)
+    # a seat's noise is the same: scores differ only by who sits there (bias, noise level)
+    p, q = base.panels, big.panels
+    z_p = (p.score - 5.0 - a.theta[p.achievement] - base.pool.bias[p.reviewer]) / p.sd
+    z_q = (q.score - 5.0 - a.theta[q.achievement] - big.pool.bias[q.reviewer]) / q.sd
+    np.testing.assert_allclose(z_p, z_q, rtol=0, atol=1e-9)
+    five = _population(inquiries=5)
+    lq3 = base.quotes.log_quote.reshape(800, 3)
+    lq5 = five.quotes.log_quote.reshape(800, 5)
+    np.testing.assert_array_equal(lq3, lq5[:, :3])
+
+
+def test_a_project_keeps_its_per_achievement_draws_when_results_arrive_faster():
+    """Brokers, due diligence (and the evaluated readiness), adoption, exemption, loans and
+    institutions are keyed by the project (its index in the aligned achievement draw), not by
+    its rank by registration day: a project registered at both achievement rates keeps them."""
+    from auction_sim.market.sim import MarketSim
+
+    over = {
+        "policy__broker_share": 0.3,
+        "policy__pledge_share": 0.5,
+        "policy__pledge_default_rate": 0.2,
+        "policy__institutions_per_holder": 3,
+    }
+    a, b = (MarketSim(_market(market__achievement_rate=r, **over), _seed()) for r in (5.0, 8.0))
+    ia, ib = a.ach.identity, b.ach.identity
+    shared, ka, kb = np.intersect1d(ia, ib, return_indices=True)
+    assert shared.size > 0.5 * ia.size and ib.size > ia.size
+    assert not np.array_equal(ka, kb)  # the shared projects' ranks by registration differ
+    np.testing.assert_array_equal(a.ach.theta[ka], b.ach.theta[kb])
+    for x, y in [
+        (a.brokered, b.brokered),
+        (a.diligence, b.diligence),
+        (a.ach_seen.readiness, b.ach_seen.readiness),
+        (a.loans.pledges, b.loans.pledges),
+        (a.loans.defaults, b.loans.defaults),
+        (a.institutions.of, b.institutions.of),
+        (a.channel.access, b.channel.access),
+    ]:
+        np.testing.assert_array_equal(x[ka], y[kb])
+    assert a.brokered.any() and a.loans.pledges.any()

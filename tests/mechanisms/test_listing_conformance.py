@@ -34,7 +34,9 @@ def test_conformance(case):
     rng = np.random.default_rng(1)
     values = L.values.draw(rng, (3000,))
     prices = mech.list_prices(values, rng)
-    arrivals = draw_arrivals(rng, values, mech.n_periods, L.buyer_rate, L.period_days, L.fit)
+    arrivals = draw_arrivals(
+        task_seed(1, {}, 0), 0, values, mech.n_periods, L.buyer_rate, L.period_days, L.fit
+    )
     out = mech.run(prices, arrivals)
     r = out.result
     ok = r.period >= 0

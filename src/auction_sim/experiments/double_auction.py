@@ -38,6 +38,7 @@ Metrics (DESIGN §5, then extras)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +46,7 @@ from numba import njit
 
 from ..agents.traders import STRATEGIES, limit_ticks, quote_tick, quote_ticks
 from ..core.callmarket import clear_call, competitive_equilibrium
+from ..core.counters import derive, slot_keys, unit
 from ..core.orderbook import (
     BUY,
     FILL_BUYER,
@@ -58,7 +60,6 @@ from ..core.orderbook import (
     last_fills,
     submit,
 )
-from ..rng import streams
 from ..scenario.double_auction import DoubleAuctionScenario
 
 __all__ = ["METRICS", "run_point", "session", "Session"]
@@ -68,20 +69,27 @@ METRICS = ("efficiency", "volume", "price_rmse", "alpha", "alpha_first", "mean_p
 
 @njit(cache=True)
 def _continuous(
-    mem, n_ticks, strategy, learning, pmin, tick, n_buyers, limits, start, values, u_trader,
-    u_price, out_period, out_tick, out_value, out_cost,
+    mem, n_ticks, strategy, learning, pmin, tick, n_buyers, limits, start, values, key_clock,
+    key_price, periods, steps, out_period, out_tick, out_value, out_cost,
 ):  # fmt: skip
     """Gode-Sunder sessions on the book ``mem``; returns the number of trades.
 
     Traders ``0 .. n_buyers - 1`` are buyers, the rest sellers; trader ``i``'s units are
     ``limits[start[i]:start[i + 1]]`` (grid indices) and ``values[...]`` (value or cost).
-    ``u_trader``, ``u_price`` have shape ``(periods, orders_per_period)``.
+    Who quotes: in period ``p`` every trader runs a clock of unit-exponential gaps (the
+    counter-based outputs of ``derive(key_clock[i], p)``) and the active trader whose clock
+    rings first quotes (uniformly one of the active traders, as the clocks are memoryless);
+    its ``k``-th quote of the period uses output ``k`` of ``derive(key_price[i], p)``.  A
+    trader's draws therefore do not depend on how many traders there are.
     """
     n_traders = start.shape[0] - 1
-    periods, steps = u_trader.shape
     pos = np.zeros(n_traders, np.int64)
     active = np.empty(n_traders, np.int64)
     where = np.empty(n_traders, np.int64)
+    kc = np.empty(n_traders, np.uint64)
+    kq = np.empty(n_traders, np.uint64)
+    n_quotes = np.zeros(n_traders, np.int64)
+    clock = np.empty(n_traders)
     n_tr = 0
     anchor = 0.5 * (n_ticks - 1)
     for p in range(periods):
@@ -90,21 +98,28 @@ def _continuous(
             pos[i] = 0
             active[i] = i
             where[i] = i
+            kc[i] = derive(key_clock[i], p)
+            kq[i] = derive(key_price[i], p)
+            n_quotes[i] = 0
+            clock[i] = -math.log1p(-unit(kc[i], 0))
         n_active = n_traders
         buyers_left = n_buyers
         sellers_left = n_traders - n_buyers
         shrink = (1.0 - learning) ** p
         sum_tick = 0.0
         n_period = 0
-        for s in range(steps):
+        for _ in range(steps):
             if buyers_left == 0 or sellers_left == 0:
                 break
-            j = min(np.int64(u_trader[p, s] * n_active), n_active - 1)
-            i = active[j]
+            i = active[0]
+            for a in range(1, n_active):
+                if clock[active[a]] < clock[i]:
+                    i = active[a]
+            u = unit(kq[i], n_quotes[i])
+            n_quotes[i] += 1
+            clock[i] -= math.log1p(-unit(kc[i], n_quotes[i]))
             buyer = i < n_buyers
-            k = quote_tick(
-                strategy, buyer, limits[start[i] + pos[i]], n_ticks, u_price[p, s], anchor, shrink
-            )
+            k = quote_tick(strategy, buyer, limits[start[i] + pos[i]], n_ticks, u, anchor, shrink)
             bb, ba = best_ticks(mem)
             if (buyer and k <= bb) or (not buyer and k >= ba):
                 continue  # does not improve the standing quote: discarded
@@ -165,6 +180,23 @@ class Session:
         return {"surplus": surplus, "volume": vol, "alpha": alpha}
 
 
+def trader_slots(n_buyers: int, n_sellers: int) -> list[tuple[str, int]]:
+    """Seed-tree keys of the traders: buyer ``j`` is ``("buyers", j)`` and seller ``j``
+    ``("sellers", j)``, so adding a buyer leaves every seller's numbers unchanged."""
+    return [("buyers", j) for j in range(n_buyers)] + [("sellers", j) for j in range(n_sellers)]
+
+
+@njit(cache=True)
+def unit_uniforms(keys, owner, unit_index, periods):
+    """``(periods, n_units)`` uniforms: unit ``r`` in period ``p`` gets output
+    ``unit_index[r]`` of ``derive(keys[owner[r]], p)`` (per trader, period and unit)."""
+    out = np.empty((periods, owner.size))
+    for p in range(periods):
+        for r in range(owner.size):
+            out[p, r] = unit(derive(keys[owner[r]], p), unit_index[r])
+    return out
+
+
 def _schedules(scenario: DoubleAuctionScenario):
     m, t = scenario.market, scenario.traders
     units = [np.asarray(u, np.float64) for u in m.buyer_values + m.seller_costs]
@@ -179,13 +211,17 @@ def _schedules(scenario: DoubleAuctionScenario):
 
 
 def session(scenario: DoubleAuctionScenario, seed: np.random.SeedSequence) -> Session:
-    """Run one session; streams ``traders`` (who quotes), ``prices`` (quotes), ``order``."""
+    """Run one session; streams ``traders`` (who quotes), ``prices`` (quotes), ``order``,
+    each keyed per trader slot (:func:`trader_slots`), period and quote or unit."""
     m, t = scenario.market, scenario.traders
     n_buyers, start, values, limits = _schedules(scenario)
     ce = competitive_equilibrium(values[: start[n_buyers]], values[start[n_buyers] :])
     n_ticks = int(round((t.price_max - t.price_min) / t.tick)) + 1
     strategy = STRATEGIES[t.strategy]
-    rng_traders, rng_prices, rng_order = streams(seed, "traders", "prices", "order")
+    slots = trader_slots(len(m.buyer_values), len(m.seller_costs))
+    key_clock, key_price, key_order = (
+        slot_keys(seed, name, slots) for name in ("traders", "prices", "order")
+    )
     n_units_b, n_units_s = int(start[n_buyers]), int(start[-1] - start[n_buyers])
     max_trades = m.periods * min(n_units_b, n_units_s)
     period = np.empty(max_trades, np.int64)
@@ -195,38 +231,38 @@ def session(scenario: DoubleAuctionScenario, seed: np.random.SeedSequence) -> Se
     if m.rule == "continuous":
         book = OrderBook(t.price_min, t.tick, n_ticks, capacity=2 * n_ticks + 16)
         book.reserve_ids(m.periods * m.orders_per_period)
-        u_trader = rng_traders.random((m.periods, m.orders_per_period))
-        u_price = rng_prices.random((m.periods, m.orders_per_period))
         n = _continuous(
             book._mem, n_ticks, strategy, t.learning, t.price_min, t.tick, n_buyers, limits, start,
-            values, u_trader, u_price, period, tick, value, cost,
+            values, key_clock, key_price, m.periods, m.orders_per_period, period, tick, value, cost,
         )  # fmt: skip
         price = t.price_min + tick[:n] * t.tick
     else:
         n, price = _call_session(scenario, n_buyers, start, values, limits, n_ticks, strategy,
-                                 rng_prices, rng_order, period, value, cost)  # fmt: skip
+                                 key_price, key_order, period, value, cost)  # fmt: skip
     return Session(
         period[:n].copy(), price[:n], value[:n].copy(), cost[:n].copy(), m.periods,
         ce.price, ce.surplus, ce.quantity,
     )  # fmt: skip
 
 
-def _call_session(scenario, n_buyers, start, values, limits, n_ticks, strategy, rng_prices,
-                  rng_order, period, value, cost):  # fmt: skip
+def _call_session(scenario, n_buyers, start, values, limits, n_ticks, strategy, key_price,
+                  key_order, period, value, cost):  # fmt: skip
     m, t = scenario.market, scenario.traders
     n_units = int(start[-1])
     owner = np.repeat(np.arange(start.size - 1), np.diff(start))
-    unit = np.arange(n_units) - start[owner]
+    unit_ix = np.arange(n_units) - start[owner]
     is_buyer = owner < n_buyers
     anchor = 0.5 * (n_ticks - 1)
+    u_price = unit_uniforms(key_price, owner, unit_ix, m.periods)
+    u_order = unit_uniforms(key_order, owner, unit_ix, m.periods)
     prices = []
     n = 0
     for p in range(m.periods):
         shrink = (1.0 - t.learning) ** p
-        u = rng_prices.random(n_units)
-        k = quote_ticks(strategy, is_buyer, limits, n_ticks, u, anchor, shrink)
+        k = quote_ticks(strategy, is_buyer, limits, n_ticks, u_price[p], anchor, shrink)
         q = t.price_min + k * t.tick
-        order = rng_order.permutation(n_units)  # submission order = time priority
+        # submission order = time priority: units sorted by a uniform of their own
+        order = np.argsort(u_order[p], kind="stable")
         bids = order[is_buyer[order]]
         asks = order[~is_buyer[order]]
         res = clear_call(
@@ -238,7 +274,7 @@ def _call_session(scenario, n_buyers, start, values, limits, n_ticks, strategy, 
         bought = np.bincount(owner[bids], weights=res.bid_fill, minlength=start.size - 1)
         sold = np.bincount(owner[asks], weights=res.ask_fill, minlength=start.size - 1)
         traded = (bought + sold).astype(np.int64)
-        used = unit < traded[owner]
+        used = unit_ix < traded[owner]
         v = np.sort(values[used & is_buyer])[::-1]
         c = np.sort(values[used & ~is_buyer])
         # pair the used values and costs (any pairing gives the same surplus)

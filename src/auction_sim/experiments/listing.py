@@ -36,7 +36,7 @@ def run_point(scenario: ListingScenario, seed: np.random.SeedSequence) -> dict[s
     """
     s = scenario.listing
     mech = ListedTrade.from_section(s)
-    rng_values, rng_estimates, rng_buyers = streams(seed, "values", "estimates", "buyers")
+    rng_values, rng_estimates = streams(seed, "values", "estimates")
     per_listing = max(1.0, s.buyer_rate * s.period_days * mech.n_periods)
     chunk = max(1, int(CHUNK_BUYERS / per_listing))
     n_total = s.listings
@@ -47,7 +47,7 @@ def run_point(scenario: ListingScenario, seed: np.random.SeedSequence) -> dict[s
         values = draw_values(s.values, rng_values, (m,))
         prices = mech.list_prices(values, rng_estimates)
         arrivals = draw_arrivals(
-            rng_buyers, values, mech.n_periods, s.buyer_rate, s.period_days, s.fit
+            seed, done, values, mech.n_periods, s.buyer_rate, s.period_days, s.fit
         )
         res = mech.run(prices, arrivals).result
         ok = res.period >= 0

@@ -41,6 +41,8 @@ class Achievements(NamedTuple):
     due: int = 0  # publicly funded results whose registration deadline is in the horizon
     on_time: int = 0  # of them, registered by the deadline (market.registration)
     poc: np.ndarray | None = None  # bool, went through a verification centre (market.poc)
+    identity: np.ndarray | None = None  # int64, index of the project in the aligned draw
+    n_projects: int = 0  # projects drawn (registered in the horizon or not)
 
 
 class _Clock(NamedTuple):
@@ -112,6 +114,8 @@ def draw_achievements(
         due=due,
         on_time=in_time,
         poc=take(poc),
+        identity=np.flatnonzero(keep)[order].astype(np.int64),
+        n_projects=int(keep.size),
     )
 
 

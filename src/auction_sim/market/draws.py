@@ -10,6 +10,9 @@ stay aligned when a swept parameter changes how many of them a run draws (issue 
 * A visit's firm (:func:`visit_plan`) and looks (:class:`Looks`) are keyed by its identity:
   the firm from a uniform of its band's ``firms`` stream, the looks counter-based from (band,
   look slot, index), so the broker's extra looks are more slots.
+* The per-achievement draws made up front (:func:`project_uniforms`: brokers, due diligence,
+  adoption, exemption, loans, institutions) are keyed by the project, not by the order of
+  registration, so they stay with the project when ``achievement_rate`` changes.
 * Firm ``k``'s interests, budget, strategy and class come from one stream per attribute,
   drawn in firm order (:func:`draw_firms`), so a firm keeps them whatever the number of firms.
 
@@ -39,6 +42,7 @@ __all__ = [
     "banded_arrivals",
     "draw_firms",
     "poisson_times",
+    "project_uniforms",
     "visit_plan",
 ]
 
@@ -180,3 +184,26 @@ def draw_firms(scenario: MarketScenario, seed: np.random.SeedSequence) -> Firms:
         cls = cls.astype(np.int64)
         scale = np.array([c.value_scale for c in b.classes])[cls]
     return Firms(interests, interested, budget0, budget0.copy(), strategy, cls, scale)
+
+
+PROJECT_DRAWS = (
+    "brokers", "due_diligence", "adoption", "exemption", "pledges", "defaults", "institutions",
+)  # fmt: skip
+"""Uniforms per achievement drawn up front (:func:`project_uniforms`); ``readiness_errors``
+are standard normals."""
+
+
+def project_uniforms(
+    node: np.random.SeedSequence, identity: np.ndarray, n_projects: int
+) -> dict[str, np.ndarray]:
+    """One stream per purpose under ``node``, drawn in project order (``n_projects`` draws:
+    every project, registered in the horizon or not) and taken at the achievements'
+    ``identity`` (``Achievements.identity``), so an achievement keeps its draws whatever the
+    others (its project's index in the aligned achievement draw keys them, not its rank by
+    registration day).  Returns
+    uniforms of :data:`PROJECT_DRAWS`, and ``readiness_errors`` (standard normals), each of
+    shape ``(n,)`` in the achievements' order."""
+    idx, m = identity, int(n_projects)
+    out = {name: stream(node, name).random(m)[idx] for name in PROJECT_DRAWS}
+    out["readiness_errors"] = stream(node, "readiness_errors").standard_normal(m)[idx]
+    return out

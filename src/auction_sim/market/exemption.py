@@ -38,7 +38,7 @@ _CODES = {"auction": AUCTION, "listing": LISTING, "negotiation": NEGOTIATION}
 class Channel:
     """The exempt channel of one run (per-result access, reviews paid, method cap)."""
 
-    def __init__(self, scenario: MarketScenario, public_holder: np.ndarray, rng):
+    def __init__(self, scenario: MarketScenario, public_holder: np.ndarray, u_access: np.ndarray):
         p = scenario.policy
         self.on = p.exemption == "channel"
         self.share, self.markup = p.exemption_share, p.liability_markup
@@ -48,7 +48,7 @@ class Channel:
         self.reviewed = np.zeros(n, bool)
         self.access = np.zeros(n, bool)
         if self.on:
-            self.access = np.asarray(public_holder, bool) & (rng.random(n) < self.share)
+            self.access = np.asarray(public_holder, bool) & (u_access < self.share)
 
     def choose(self, idx: np.ndarray, reserve: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Whether the trades of the results ``idx`` just priced go through the channel

@@ -36,7 +36,13 @@ __all__ = ["Institutions"]
 class Institutions:
     """The institutions of one run: membership, rankings and the markup response."""
 
-    def __init__(self, scenario: MarketScenario, holder: np.ndarray, rng: np.random.Generator):
+    def __init__(
+        self,
+        scenario: MarketScenario,
+        holder: np.ndarray,
+        rng: np.random.Generator,
+        u_pick: np.ndarray,
+    ):
         p = scenario.policy
         k = self.per = p.institutions_per_holder
         self.on = k > 0
@@ -55,7 +61,7 @@ class Institutions:
         self.size = (size / size.sum(axis=1, keepdims=True)).ravel()
         holder = np.asarray(holder, np.int64)
         cum = np.cumsum(size / size.sum(axis=1, keepdims=True), axis=1)
-        pick = (rng.random(holder.size)[:, None] >= cum[holder]).sum(axis=1)
+        pick = (u_pick[:, None] >= cum[holder]).sum(axis=1)  # a uniform per achievement
         self.of = holder * k + np.minimum(pick, k - 1)
         self.public = np.repeat(np.asarray(PUBLIC_HOLDERS), k)  # the ranked ones
 

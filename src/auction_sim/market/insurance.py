@@ -51,7 +51,7 @@ def failure_probability(scenario: MarketScenario, readiness: np.ndarray) -> np.n
 class Insurance:
     """The insurance of one run: per-deal premium, subsidy and claim, and the bid factor."""
 
-    def __init__(self, scenario: MarketScenario, readiness, seen, rng: np.random.Generator):
+    def __init__(self, scenario: MarketScenario, readiness, seen, u_fail: np.ndarray):
         p = scenario.policy
         self.claims = p.insurance == "claims"
         self.rate = policy.premium_rate(scenario)
@@ -62,7 +62,7 @@ class Insurance:
         own = (1.0 - p.insurance_subsidy) * self.rate
         carried = (1.0 + p.risk_aversion) * failure_probability(scenario, seen)
         self.insures = own < carried  # per achievement, from its evaluated readiness
-        self.fails = rng.random(np.size(readiness)) < failure_probability(scenario, readiness)
+        self.fails = u_fail < failure_probability(scenario, readiness)  # a uniform each
         cost = float(np.mean(np.minimum(own, carried))) if np.size(seen) else own
         self.willingness = 1.0 / (1.0 + cost)
 

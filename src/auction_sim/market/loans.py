@@ -32,7 +32,9 @@ __all__ = ["Loans"]
 class Loans:
     """The pledge loans of one run (per-result draws, the lender's book)."""
 
-    def __init__(self, scenario: MarketScenario, n: int, rng: np.random.Generator):
+    def __init__(
+        self, scenario: MarketScenario, n: int, u_pledge: np.ndarray, u_default: np.ndarray
+    ):
         p = scenario.policy
         self.on = p.pledge_share > 0.0
         self.ltv, self.q, self.bias = p.pledge_ltv, p.pledge_quantile, p.pledge_bias_log
@@ -41,8 +43,8 @@ class Loans:
         self.lent = self.lost = 0.0
         self.loans = 0
         if self.on:
-            self.pledges = rng.random(n) < p.pledge_share
-            self.defaults = rng.random(n) < p.pledge_default_rate
+            self.pledges = u_pledge < p.pledge_share  # a uniform per achievement each
+            self.defaults = u_default < p.pledge_default_rate
 
     def deal(self, i: int, mean: float, value: float) -> None:
         """Item ``i`` was bought: pledge it (posterior ``mean``, true ``value``) if drawn."""

@@ -52,7 +52,7 @@ from .arrivals import draw_achievements, features
 from .buyers import close_item, gather_offers, seen_values, visit_batch
 from .catalog import Catalog
 from .choice import AUCTION, FREE, LISTING, NEGOTIATION, choose
-from .draws import GAP_CHUNK, Looks, draw_firms, visit_plan
+from .draws import GAP_CHUNK, Looks, draw_firms, project_uniforms, visit_plan
 from .exemption import Channel
 from .insurance import Insurance
 from .ledger import Contract, Ledger, monthly_rmse
@@ -99,8 +99,8 @@ class MarketSim:
         by_field = [np.flatnonzero(self.firms.interested[:, f]) for f in range(m.fields)]
         self.firms_by_field = by_field
 
-        rng_pol = stream(seed, "brokers")
-        self.brokered = rng_pol.random(n) < p.broker_share
+        u = project_uniforms(child(seed, "projects"), ach.identity, ach.n_projects)
+        self.brokered = u["brokers"] < p.broker_share
         boost = np.where(self.brokered, p.broker_boost, 1.0)
         self.catalog = Catalog(m.fields, n, boost)
         self.looks_per_visit = max(1, round(b.attention * self.catalog.max_boost))
@@ -131,18 +131,19 @@ class MarketSim:
 
         # readiness is evaluated, not known: the platform sees an evaluated level (with a
         # smaller error after technical due diligence, which costs and delays the review)
-        rng_dd = stream(seed, "due_diligence")
-        self.diligence = rng_dd.random(n) < pr.due_diligence_share
+        self.diligence = u["due_diligence"] < pr.due_diligence_share
         err_sd = np.where(self.diligence, pr.due_diligence_error_sd, pr.readiness_error_sd)
-        seen = np.rint(ach.readiness + err_sd * rng_dd.standard_normal(n)).astype(np.int64)
+        seen = np.rint(ach.readiness + err_sd * u["readiness_errors"]).astype(np.int64)
         seen = np.clip(seen, 1, 9)
         self.ach_seen = ach._replace(readiness=seen)  # what the platform's features use
         self.review_days = pr.review_days + np.where(self.diligence, pr.due_diligence_days, 0.0)
 
-        self.insurance = Insurance(s, ach.readiness, seen, stream(seed, "adoption"))
-        self.channel = Channel(s, ach.public_holder, stream(seed, "exemption"))
-        self.loans = Loans(s, n, stream(seed, "loans"))  # IP-pledge loans (lender's book)
-        self.institutions = institutions.Institutions(s, ach.holder, stream(seed, "institutions"))
+        self.insurance = Insurance(s, ach.readiness, seen, u["adoption"])
+        self.channel = Channel(s, ach.public_holder, u["exemption"])
+        self.loans = Loans(s, n, u["pledges"], u["defaults"])  # IP-pledge loans (lender's book)
+        self.institutions = institutions.Institutions(
+            s, ach.holder, stream(seed, "institutions"), u["institutions"]
+        )
         self.log_willingness = self.insurance.log_willingness
         self.pricer = Pricer(pr.reviewers, m.fields, pr.prior_sd**2, pr.ridge,
                              estimator=pr.estimator, fit_sd=b.fit_sd_log,

@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..core import pricing as core
-from ..rng import streams
+from ..rng import child
 from . import signals
 from .calibration import calibrate
 
@@ -59,9 +59,13 @@ class Population:
 
 
 def simulate(p, seed: np.random.SeedSequence) -> Population:
-    """Draw a population from a :class:`~auction_sim.scenario.pricing.PricingSection` ``p``."""
-    r_ach, r_rev, r_panel, r_quote, r_deal = streams(
-        seed, "achievements", "reviewers", "panels", "quotes", "deals"
+    """Draw a population from a :class:`~auction_sim.scenario.pricing.PricingSection` ``p``:
+    each part from a node of ``seed`` (one stream per purpose below it, drawn per entity),
+    so achievement ``i``, reviewer ``j``, reviewer ``j``'s score of achievement ``i`` and
+    quote ``q`` of achievement ``i`` are the same whatever the number of achievements,
+    reviewers or inquiries (common random numbers, :mod:`auction_sim.rng`)."""
+    r_ach, r_rev, r_panel, r_quote, r_deal = (
+        child(seed, name) for name in ("achievements", "reviewers", "panels", "quotes", "deals")
     )
     a = signals.draw_achievements(r_ach, p.achievements, p.fields, p.prior_sd)
     pool = signals.draw_reviewers(

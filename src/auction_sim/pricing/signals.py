@@ -28,6 +28,7 @@ import numpy as np
 from numba import njit
 
 from .. import achievements as ach
+from ..rng import purposes, slots
 
 __all__ = [
     "Achievements",
@@ -89,7 +90,7 @@ class Quotes:
 
 
 def draw_achievements(
-    rng: np.random.Generator, n: int, n_fields: int, prior_sd: float
+    rng: np.random.Generator | np.random.SeedSequence, n: int, n_fields: int, prior_sd: float
 ) -> Achievements:
     """Draw features and latent log values of ``n`` achievements
     (:func:`auction_sim.achievements.draw_achievements`, default model, ``value_sd =
@@ -107,17 +108,20 @@ def feature_codes(a: Achievements) -> tuple[np.ndarray, tuple[int, int, int]]:
 
 
 def draw_reviewers(
-    rng: np.random.Generator,
+    rng: np.random.Generator | np.random.SeedSequence,
     n_reviewers: int,
     n_fields: int,
     bias_sd: float,
     noise_sd: float,
     noise_sd_spread: float,
 ) -> ReviewerPool:
-    """Draw the reviewer pool (fields balanced: reviewer ``j`` is of field ``j mod n_fields``)."""
+    """Draw the reviewer pool (fields balanced: reviewer ``j`` is of field ``j mod n_fields``);
+    from a seed node, biases and noise levels from streams ``bias`` and ``noise_sd`` in
+    reviewer order (reviewer ``j`` keeps them whatever the size of the pool)."""
+    r_bias, r_sd = purposes(rng, "bias", "noise_sd")
     field = np.arange(n_reviewers, dtype=np.int64) % n_fields
-    bias = rng.normal(0.0, bias_sd, n_reviewers)
-    z = rng.normal(0.0, 1.0, n_reviewers)
+    bias = r_bias.normal(0.0, bias_sd, n_reviewers)
+    z = r_sd.normal(0.0, 1.0, n_reviewers)
     sd = noise_sd * np.exp(noise_sd_spread * z - 0.5 * noise_sd_spread**2)
     return ReviewerPool(field, bias, sd)
 
@@ -150,7 +154,7 @@ def _fill_panels(ach_field, n_same, u, by_field, field_ptr, others, others_ptr, 
 
 
 def draw_panels(
-    rng: np.random.Generator,
+    rng: np.random.Generator | np.random.SeedSequence,
     a: Achievements,
     pool: ReviewerPool,
     panel: int,
@@ -159,7 +163,12 @@ def draw_panels(
     score_offset: float,
     score_scale: float,
 ) -> Panels:
-    """Draw a panel of ``panel`` distinct reviewers for every achievement and their scores."""
+    """Draw a panel of ``panel`` distinct reviewers for every achievement and their scores.
+
+    From a seed node: the own-field seats (``same``), the seats' uniforms (``seats``) and
+    the seats' score noise (``scores``), each in achievement order, so achievement ``i``'s
+    seats keep their numbers whatever the number of achievements or reviewers (who sits
+    on a seat depends on the pool; a generator: one stream in that order)."""
     n_rev = pool.field.size
     if panel > n_rev:
         raise ValueError(f"panel ({panel}) larger than the reviewer pool ({n_rev})")
@@ -170,38 +179,51 @@ def draw_panels(
     by_field = order.astype(np.int64)
     others = np.concatenate([np.flatnonzero(pool.field != f) for f in range(n_fields)])
     others_ptr = np.concatenate([[0], np.cumsum(n_rev - field_size)])
-    n_same = rng.binomial(panel, same_field_share, a.n)
+    r_same, r_seats, r_scores = purposes(rng, "same", "seats", "scores")
+    n_same = r_same.binomial(panel, same_field_share, a.n)
     fs = field_size[a.field]
     n_same = np.clip(n_same, panel - (n_rev - fs), fs)  # what the pools can supply
-    u = rng.random((a.n, panel))
+    u = r_seats.random((a.n, panel))
     reviewer = np.empty(a.n * panel, np.int64)
     _fill_panels(a.field, n_same, u, by_field, field_ptr, others.astype(np.int64), others_ptr,
                  reviewer)  # fmt: skip
     achievement = np.repeat(np.arange(a.n, dtype=np.int64), panel)
     same = pool.field[reviewer] == a.field[achievement]
     sd = pool.sd[reviewer] * np.where(same, field_noise_factor, 1.0)
-    score = (
-        score_offset
-        + score_scale * a.theta[achievement]
-        + pool.bias[reviewer]
-        + sd * rng.standard_normal(reviewer.size)
-    )
+    z = r_scores.standard_normal(reviewer.size)
+    score = score_offset + score_scale * a.theta[achievement] + pool.bias[reviewer] + sd * z
     return Panels(achievement, reviewer, score, same, sd)
 
 
 def draw_quotes(
-    rng: np.random.Generator, theta: np.ndarray, inquiries: int, inquiry_sd: float, shading: float
+    rng: np.random.Generator | np.random.SeedSequence,
+    theta: np.ndarray,
+    inquiries: int,
+    inquiry_sd: float,
+    shading: float,
 ) -> Quotes:
-    """``inquiries`` quotes per achievement: ``log q = theta + log(1 - shading) + noise``."""
+    """``inquiries`` quotes per achievement: ``log q = theta + log(1 - shading) + noise``;
+    from a seed node, quote ``q``'s noise on achievement ``i`` is the ``i``-th draw of
+    inquiry slot ``q``'s stream, whatever the number of inquiries or achievements."""
     n = theta.size
     achievement = np.repeat(np.arange(n, dtype=np.int64), inquiries)
     log_q = theta[achievement] + np.log1p(-shading)
-    log_q = log_q + inquiry_sd * rng.standard_normal(achievement.size)
+    if isinstance(rng, np.random.SeedSequence):  # one stream per inquiry slot
+        z = np.empty((inquiries, n))
+        for j, g in enumerate(slots(rng, "noise", range(inquiries))):
+            g.standard_normal(out=z[j])
+        z = z.T.ravel()  # achievement-major, as ``achievement``
+    else:
+        z = rng.standard_normal(achievement.size)
+    log_q = log_q + inquiry_sd * z
     return Quotes(achievement, log_q)
 
 
 def draw_deals(
-    rng: np.random.Generator, theta: np.ndarray, n_deals: int, deal_sd: float
+    rng: np.random.Generator | np.random.SeedSequence,
+    theta: np.ndarray,
+    n_deals: int,
+    deal_sd: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Completed deals of the first ``n_deals`` achievements (achievements are exchangeable).
 
@@ -211,5 +233,6 @@ def draw_deals(
     has = np.zeros(n, bool)
     has[:n_deals] = True
     y = np.zeros(n)
-    y[:n_deals] = theta[:n_deals] + deal_sd * rng.standard_normal(n_deals)
+    (r_deal,) = purposes(rng, "prices")
+    y[:n_deals] = theta[:n_deals] + deal_sd * r_deal.standard_normal(n_deals)
     return has, y
