@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_asymmetric_equilibrium import win_probability  # noqa: E402
+from test_asymmetric_equilibrium import equilibrium_gain  # noqa: E402
 
 from auction_sim.core.asymmetric import AsymmetricError, solve_first_price  # noqa: E402
 from auction_sim.values import Beta, LogNormal, Normal, Uniform  # noqa: E402
@@ -41,21 +41,6 @@ def composition(rng):
     return fam, d, counts, r
 
 
-def gain(eq, dists, counts):
-    xs = np.linspace(eq.low, eq.high_bid, 2001)
-    worst = 0.0
-    for i, d in enumerate(dists):
-        q0 = float(d.cdf(eq.low))
-        q = q0 + (1 - q0) * (np.arange(400) + 0.5) / 400 * (1 - 1e-6)
-        v = np.asarray(d.ppf(q), dtype=float)
-        b = np.interp(v, eq.inverse[i], eq.bid)
-        u_eq = (v - b) * win_probability(eq, dists, counts, i, b)
-        dev = (v[:, None] - xs[None, :]) * win_probability(eq, dists, counts, i, xs)[None, :]
-        g = float(np.maximum(dev.max(axis=1) - u_eq, 0.0).max())
-        worst = max(worst, g / float(u_eq.mean() * (1 - q0)))
-    return worst
-
-
 def main(seed=1, n=60):
     rng = np.random.default_rng(seed)
     refused, gains = [], []
@@ -68,7 +53,7 @@ def main(seed=1, n=60):
             refused.append((k, fam))
             print(f"#{k} {fam} K{len(d)} {counts} r{r}: refused", flush=True)
             continue
-        g = gain(eq, d, counts)
+        g = equilibrium_gain(eq, d, counts)
         gains.append(g)
         print(f"#{k} {fam} K{len(d)} {counts} r{r}: gain {g:.2g} ({time.perf_counter() - t:.2f} s)",
               flush=True)  # fmt: skip

@@ -112,9 +112,13 @@ def win_probability(eq, dists, counts, i, x):
 
 
 def largest_gain(dists, counts, reserve=0.0):
+    """:func:`equilibrium_gain` of the solver's equilibrium of these classes."""
+    return equilibrium_gain(solve_first_price(dists, counts, reserve), dists, counts)
+
+
+def equilibrium_gain(eq, dists, counts):
     """Largest gain of any type of any class from any bid on a grid, over the class's
     expected equilibrium utility (utilities by quadrature against the rivals' bids)."""
-    eq = solve_first_price(dists, counts, reserve)
     xs = np.linspace(eq.low, eq.high_bid, 2001)
     worst = 0.0
     for i, d in enumerate(dists):
